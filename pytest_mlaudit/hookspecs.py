@@ -1,0 +1,54 @@
+"""Extension points for other plugins (pluggy hookspecs, registered by the plugin).
+
+Implement them in a conftest.py or an installed plugin:
+
+- ``pytest_mlaudit_attacks()`` adds attacks that users can build by name with
+  ``mla.make_attack(name, **params)``;
+- ``pytest_mlaudit_adapt_model(model, device)`` wraps a model type the plugin does not
+  know behind the classifier interface of :mod:`pytest_mlaudit.adapters`;
+- ``pytest_mlaudit_report_sections(records, environment)`` appends sections to the
+  HTML report;
+- ``pytest_mlaudit_record(record)`` sees each audit record as it is made.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("pytest")
+
+
+@hookspec
+def pytest_mlaudit_attacks():
+    """Return a mapping ``{name: attack_class}`` of attacks this plugin provides.
+
+    An attack class is built with keyword parameters and must offer
+    ``generate(classifier, x, y, clip) -> x_adv`` on torch tensors, where
+    ``classifier`` is a :class:`pytest_mlaudit.adapters.TorchClassifier`, and
+    ``describe() -> dict`` of its parameters for the report.
+    """
+
+
+@hookspec(firstresult=True)
+def pytest_mlaudit_adapt_model(model, device):
+    """Return a classifier adapter for ``model``, or None to let others try.
+
+    The adapter must offer what :class:`pytest_mlaudit.adapters.TorchClassifier`
+    offers: ``logits(x)``, ``describe()``, ``n_classes``, ``device`` and the
+    ``audit_mode()`` context manager.
+    """
+
+
+@hookspec
+def pytest_mlaudit_report_sections(records, environment):
+    """Return a list of :class:`pytest_mlaudit.report.ReportSection` to append to the HTML.
+
+    ``records`` are the run's :class:`~pytest_mlaudit.records.AuditRecord` objects;
+    a section's ``html`` is inserted as it is (the plugin is trusted code), so escape
+    any user string it contains.
+    """
+
+
+@hookspec
+def pytest_mlaudit_record(record):
+    """Called on the process that ran the test, for each audit record it makes."""

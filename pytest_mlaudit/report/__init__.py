@@ -1,0 +1,65 @@
+"""Output formats: the JSON document, the HTML report rendered from it, the terminal summary.
+
+:func:`write_reports` is what the plugin calls at the end of a run; the
+``python -m pytest_mlaudit report`` command re-renders from JSON through the same path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A section another plugin adds to the HTML report (``html`` is inserted as it is)."""
+
+    title: str
+    html: str
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and a rename: a reader never sees half a report."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def extra_sections(hook: Any, records: list, environment: dict[str, Any]) -> list[ReportSection]:
+    if hook is None:
+        return []
+    sections: list[ReportSection] = []
+    for provided in hook.pytest_mlaudit_report_sections(records=records, environment=environment):
+        sections.extend(provided or [])
+    return sections
+
+
+def write_reports(session, hook: Any = None) -> dict[str, Path]:
+    """Write the JSON and/or HTML report of a finished run; returns what was written where."""
+    from ..environment import describe_environment
+    from . import html, json
+
+    settings = session.settings
+    records = session.sorted_records()
+    environment = describe_environment(settings)
+    document = json.build_document(records, environment)
+    written: dict[str, Path] = {}
+    if settings.json_path is not None:
+        write_atomic(settings.json_path, json.dumps(document))
+        written["JSON"] = settings.json_path
+    if settings.report_path is not None:
+        write_atomic(settings.report_path, html.render(document, extra_sections(hook, records, environment)))
+        written["HTML"] = settings.report_path
+    return written
