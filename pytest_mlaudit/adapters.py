@@ -140,3 +140,35 @@ def _is_torch_module(model: Any) -> bool:
     """Without importing torch: a model can only be a torch module if torch is loaded."""
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """A JSON-native description of any model for the report's model card.
+
+    torch modules are described by :class:`TorchClassifier`; estimators with
+    ``get_params`` (scikit-learn, imbalanced-learn pipelines, diffprivlib, XGBoost's
+    scikit-learn wrapper) by their class, library and parameters.
+    """
+    if _is_torch_module(model):
+        return TorchClassifier(model, device="cpu").describe()
+    library = type(model).__module__.split(".")[0]
+    description: dict[str, Any] = {"name": type(model).__name__, "kind": library}
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        description["steps"] = [f"{name}: {type(step).__name__}" for name, step in steps]
+        description["params"] = {name: _jsonable_params(step) for name, step in steps}
+    elif hasattr(model, "get_params"):
+        description["params"] = _jsonable_params(model)
+    return description
+
+
+def _jsonable_params(estimator: Any) -> dict[str, Any]:
+    if not hasattr(estimator, "get_params"):
+        return {}
+    params = {}
+    for key, value in estimator.get_params(deep=False).items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            params[key] = value
+        else:
+            params[key] = repr(value)[:200]
+    return params
