@@ -245,6 +245,22 @@ class AuditFixture:
     def device(self) -> str:
         return self.settings.device
 
+    def published(self, metric: str, published: float, source: str, *, ours: float | None = None, note: str = "") -> None:
+        """Put a study's published number beside ours in this test's latest audit record.
+
+        ``ours`` defaults to the latest record's measured value of ``metric``.
+        """
+        if not self._test.records:
+            raise RuntimeError("mlaudit.published() needs an audit recorded earlier in this test")
+        record = self._test.records[-1]
+        if ours is None:
+            if metric not in record.metrics:
+                raise KeyError(f"metric {metric!r} was not measured by {record.name!r}; give ours=...")
+            ours = record.metrics[metric].value
+        record.extras.setdefault("published", []).append(
+            {"metric": metric, "ours": float(ours), "published": float(published), "source": source, "note": note}
+        )
+
     def data_path(self, *parts: str) -> Path:
         """A path in ``--mlaudit-data-dir``; skips the test (real-data tier) when it is not there."""
         if self.settings.data_dir is None:
