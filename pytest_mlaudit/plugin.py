@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from . import AUDIT_FUNCTIONS, hookspecs
+from .compliance import load_mapping
 from .records import AuditRecord
 from .session import AuditSession, Settings, TestAudit, close_test, install_hook, open_test
 
@@ -33,6 +34,8 @@ OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
     "policy": ("mlaudit_policy", str, "estimate", "default gate policy: estimate, lower (conservative) or upper (flake-proof)"),
     "data-dir": ("mlaudit_data_dir", str, None, "directory with the real data sets for the real-data tier"),
     "device": ("mlaudit_device", str, "auto", "device for torch models: auto, cpu or cuda (default auto)"),
+    "requirements": ("mlaudit_requirements", str, None,
+                     "JSON or TOML file overriding the report's requirement mapping (see pytest_mlaudit.compliance)"),
 }
 
 
@@ -71,7 +74,9 @@ def read_settings(config: pytest.Config) -> Settings:
             data_dir=_resolve(config, "mlaudit_data_dir", values["mlaudit_data_dir"]),
             report_path=_resolve(config, "mlaudit_report", values["mlaudit_report"]),
             json_path=_resolve(config, "mlaudit_json", values["mlaudit_json"]),
+            requirements_path=_resolve(config, "mlaudit_requirements", values["mlaudit_requirements"]),
         )
+        load_mapping(settings.requirements_path)
     except ValueError as exc:
         raise pytest.UsageError(f"mlaudit: {exc}") from None
     if settings.data_dir is not None and not settings.data_dir.is_dir():

@@ -32,6 +32,7 @@ class Settings:
     data_dir: Path | None = None
     report_path: Path | None = None
     json_path: Path | None = None
+    requirements_path: Path | None = None  # JSON/TOML override of the requirement mapping
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or self.seed < 0:

@@ -48,13 +48,14 @@ def extra_sections(hook: Any, records: list, environment: dict[str, Any]) -> lis
 
 def write_reports(session, hook: Any = None) -> dict[str, Path]:
     """Write the JSON and/or HTML report of a finished run; returns what was written where."""
+    from ..compliance import load_mapping
     from ..environment import describe_environment
     from . import html, json
 
     settings = session.settings
     records = session.sorted_records()
     environment = describe_environment(settings)
-    document = json.build_document(records, environment)
+    document = json.build_document(records, environment, load_mapping(settings.requirements_path))
     written: dict[str, Path] = {}
     if settings.json_path is not None:
         write_atomic(settings.json_path, json.dumps(document))

@@ -1,0 +1,239 @@
+"""The report's charts: matplotlib figures inlined in the HTML as small SVG.
+
+One function per kind of chart, each taking the JSON-native data an audit put in
+``AuditRecord.extras`` (see its docstring) and returning SVG markup:
+:func:`curves` (robustness and privacy-utility curves with interval bands),
+:func:`points` (trade-offs such as precision against recall per sampler),
+:func:`bars` (per-group metrics with error bars) and :func:`confusion_matrix`.
+
+Figures are drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot, so no
+global backend or figure registry is touched) and written by matplotlib's SVG
+backend with text kept as text (``svg.fonttype: none``) and a fixed hash salt, so
+the same data gives the same bytes. :func:`inline_svg` then makes the markup fit
+for several charts in one page: element ids prefixed with the chart's id (matplotlib
+reuses the same ids in every file), unused ids, metadata and the XML prologue
+dropped, coordinates rounded to 0.1 pt. matplotlib is imported only here, and only
+when a chart is drawn.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+WIDTH_IN, HEIGHT_IN = 4.2, 2.7
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "pytest-mlaudit",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+}
+MAX_LABEL = 60
+# What the SVG writer would put in every file; the page's stylesheet says it once.
+SVG_STYLE = "*{stroke-linejoin: round; stroke-linecap: butt}"
+
+
+def _styled(draw: Callable[[dict[str, Any], str], str]) -> Callable[[dict[str, Any], str], str]:
+    """Draw and save under the report's matplotlib settings, leaving the caller's untouched."""
+
+    @functools.wraps(draw)
+    def styled(spec: dict[str, Any], chart_id: str) -> str:
+        import matplotlib
+
+        with matplotlib.rc_context(STYLE):
+            return draw(spec, chart_id)
+
+    return styled
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One drawn chart (``svg``), or why the data could not be drawn (``error``)."""
+
+    kind: str
+    title: str
+    svg: str = ""
+    error: str = ""
+
+
+@_styled
+def curves(spec: dict[str, Any], chart_id: str) -> str:
+    """Lines over x (e.g. accuracy over eps), each with its interval as a shaded band."""
+    figure, axes = _figure()
+    for series in spec["series"]:
+        x, y = _numbers(series["x"]), _numbers(series["y"])
+        line, = axes.plot(x, y, marker="o", markersize=3, linewidth=1.2, label=_text(series.get("label", "")))
+        if series.get("low") is not None and series.get("high") is not None:
+            axes.fill_between(x, _numbers(series["low"]), _numbers(series["high"]), color=line.get_color(),
+                              alpha=0.18, linewidth=0)
+    _decorate(axes, spec, legend=len(spec["series"]) > 1 or bool(spec["series"][0].get("label")))
+    return _svg(figure, chart_id)
+
+
+@_styled
+def points(spec: dict[str, Any], chart_id: str) -> str:
+    """Labelled points in a plane (e.g. precision against recall, one per sampler).
+
+    A point may carry ``x_low``/``x_high``/``y_low``/``y_high``: drawn as error bars.
+    """
+    figure, axes = _figure()
+    for point in spec["points"]:
+        x, y = float(point["x"]), float(point["y"])
+        xerr = _error(x, point.get("x_low"), point.get("x_high"))
+        yerr = _error(y, point.get("y_low"), point.get("y_high"))
+        axes.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="o", markersize=4, capsize=2, linewidth=0.8)
+        axes.annotate(_text(point.get("label", "")), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    _decorate(axes, spec, legend=False)
+    return _svg(figure, chart_id)
+
+
+@_styled
+def bars(spec: dict[str, Any], chart_id: str) -> str:
+    """One bar per group with its interval as an error bar (per-group fairness metrics)."""
+    figure, axes = _figure()
+    entries = spec["bars"]
+    labels = [_text(bar.get("label", "")) for bar in entries]
+    values = [float(bar["value"]) for bar in entries]
+    lows = [bar.get("low", value) for bar, value in zip(entries, values)]
+    highs = [bar.get("high", value) for bar, value in zip(entries, values)]
+    errors = [[value - float(low) for value, low in zip(values, lows)],
+              [float(high) - value for value, high in zip(values, highs)]]
+    axes.bar(range(len(values)), values, yerr=errors, capsize=3, color="#4e79a7", error_kw={"linewidth": 0.8})
+    axes.set_xticks(range(len(values)), labels, rotation=20 if len(values) > 4 else 0)
+    _decorate(axes, {"y_label": spec.get("metric", ""), **spec}, legend=False)
+    return _svg(figure, chart_id)
+
+
+@_styled
+def confusion_matrix(spec: dict[str, Any], chart_id: str) -> str:
+    """Counts per (true, predicted) class; cells shaded by the share of their row."""
+    matrix = [[int(count) for count in row] for row in spec["matrix"]]
+    size = len(matrix)
+    if size == 0 or any(len(row) != size for row in matrix):
+        raise ValueError("confusion matrix must be square and non-empty")
+    labels = [_text(label) for label in spec.get("labels", range(size))]
+    shares = [[count / (sum(row) or 1) for count in row] for row in matrix]
+    figure, axes = _figure(width=min(WIDTH_IN, 1.4 + 0.45 * size), height=min(HEIGHT_IN + 1, 1.1 + 0.45 * size))
+    axes.pcolormesh(shares, cmap="Blues", vmin=0.0, vmax=1.0, edgecolors="white", linewidth=0.5)
+    for row in range(size):
+        for column in range(size):
+            axes.text(column + 0.5, row + 0.5, str(matrix[row][column]), ha="center", va="center", fontsize=7,
+                      color="white" if shares[row][column] > 0.6 else "black")
+    axes.set_xticks([i + 0.5 for i in range(size)], labels)
+    axes.set_yticks([i + 0.5 for i in range(size)], labels)
+    axes.invert_yaxis()
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+    _decorate(axes, {"x_label": "predicted", "y_label": "true", **spec}, legend=False)
+    return _svg(figure, chart_id)
+
+
+# extras key -> (function, whether the key holds a list of charts or a single one)
+KINDS: dict[str, tuple[Callable[[dict[str, Any], str], str], bool]] = {
+    "curves": (curves, True),
+    "points": (points, True),
+    "bars": (bars, True),
+    "confusion_matrix": (confusion_matrix, False),
+}
+
+
+def charts_for(extras: dict[str, Any], prefix: str) -> list[Chart]:
+    """Every chart an audit's extras ask for; malformed data gives a Chart with ``error``.
+
+    A report must never fail because of one audit's chart data (older JSON, a partial
+    record), so each chart is drawn on its own and a failure becomes a note.
+    """
+    charts: list[Chart] = []
+    for kind, (draw, many) in KINDS.items():
+        specs = extras.get(kind)
+        if specs is None:
+            continue
+        for spec in (specs if many and isinstance(specs, list) else [specs]):
+            chart_id = f"{prefix}-{len(charts)}"
+            title = str(spec.get("title", "")) if isinstance(spec, dict) else ""
+            try:
+                if not isinstance(spec, dict):
+                    raise TypeError(f"expected an object, got {type(spec).__name__}")
+                charts.append(Chart(kind, title, svg=draw(spec, chart_id)))
+            except (KeyError, TypeError, ValueError, IndexError) as exc:
+                charts.append(Chart(kind, title, error=f"{kind} data could not be drawn: {type(exc).__name__}: {exc}"))
+    return charts
+
+
+def _figure(width: float = WIDTH_IN, height: float = HEIGHT_IN):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _decorate(axes, spec: dict[str, Any], legend: bool) -> None:
+    axes.set_title(_text(spec.get("title", "")))
+    axes.set_xlabel(_text(spec.get("x_label", "")))
+    axes.set_ylabel(_text(spec.get("y_label", "")))
+    if legend:
+        axes.legend()
+
+
+def _svg(figure, chart_id: str) -> str:
+    stream = io.StringIO()
+    figure.savefig(stream, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return inline_svg(stream.getvalue(), chart_id)
+
+
+_ID = re.compile(r' id="([^"]*)"')
+_REFERENCE = re.compile(r'(href="#|url\(#)([^")]*)')
+_GEOMETRY = re.compile(r'\b(d|x|y|transform|points)="([^"]*)"')
+_LONG_NUMBER = re.compile(r"-?\d+\.\d{2,}")
+
+
+def inline_svg(svg: str, chart_id: str) -> str:
+    """matplotlib's SVG file as markup to put inside an HTML page next to other charts."""
+    svg = svg[svg.index("<svg"):]
+    svg = svg.replace(f'<style type="text/css">{SVG_STYLE}</style>', "")
+    referenced = {match.group(2) for match in _REFERENCE.finditer(svg)}
+    svg = _ID.sub(lambda m: f' id="{chart_id}-{m.group(1)}"' if m.group(1) in referenced else "", svg)
+    svg = _REFERENCE.sub(lambda m: f"{m.group(1)}{chart_id}-{m.group(2)}", svg)
+    svg = _GEOMETRY.sub(lambda m: f'{m.group(1)}="{_LONG_NUMBER.sub(_round, m.group(2))}"', svg)
+    svg = re.sub(r' transform="rotate\(-0 [^"]*\)"', "", svg)
+    svg = re.sub(r">\s+<", "><", svg)
+    svg = re.sub(r"\s*\n\s*", " ", svg)
+    svg = svg.replace("<defs></defs>", "")
+    svg = re.sub(r'<svg [^>]*?width="[^"]*" height="[^"]*"', lambda m: re.sub(r' (width|height)="[^"]*"', "", m.group(0)), svg, count=1)
+    return svg.replace("<svg ", f'<svg class="chart" id="{chart_id}" role="img" ', 1).strip()
+
+
+def _round(match: re.Match) -> str:
+    text = f"{float(match.group(0)):.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _numbers(values) -> list[float]:
+    if not isinstance(values, list):
+        raise TypeError(f"expected a list of numbers, got {type(values).__name__}")
+    return [float(value) for value in values]
+
+
+def _error(value: float, low, high):
+    if low is None or high is None:
+        return None
+    return [[value - float(low)], [float(high) - value]]
+
+
+def _text(value: Any) -> str:
+    """A user string as matplotlib text: never mathtext, never a hidden legend label, not too long."""
+    text = str(value)
+    text = text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
+    text = text.replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
