@@ -38,6 +38,7 @@ STYLE = {
     "legend.fontsize": 7,
     "legend.frameon": False,
 }
+MARGINS = {"left": 0.16, "right": 0.97, "bottom": 0.18, "top": 0.89}
 MAX_LABEL = 60
 # What the SVG writer would put in every file; the page's stylesheet says it once.
 SVG_STYLE = "*{stroke-linejoin: round; stroke-linecap: butt}"
@@ -174,7 +175,8 @@ def charts_for(extras: dict[str, Any], prefix: str) -> list[Chart]:
 def _figure(width: float = WIDTH_IN, height: float = HEIGHT_IN):
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), layout="constrained")
+    figure = Figure(figsize=(width, height))
+    figure.subplots_adjust(**MARGINS)  # fixed: an automatic layout would double the drawing time
     return figure, figure.add_subplot()
 
 

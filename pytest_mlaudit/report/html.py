@@ -182,8 +182,8 @@ def _card(described: dict[str, Any], field: str) -> dict[str, Any]:
         rows.append(("class balance", _balance(balance) if balance is not None else "not recorded"))
         if described.get("sha256"):
             rows.append(("fingerprint (sha256)", described["sha256"]))
-    shown = {key for key, _ in fields} | set(CLASS_BALANCE_KEYS) | {"sha256", "architecture", "params", "training"}
-    rows += [(key, value) for key, value in described.items() if key not in shown]
+    shown = {key for key, _ in fields} | set(CLASS_BALANCE_KEYS) | {"name", "sha256", "architecture", "params", "training"}
+    rows += [(key, value) for key, value in described.items() if key not in shown and value is not None]
     return {
         "title": str(described.get("name") or described.get("source") or described.get("sha256") or field),
         "rows": rows,
