@@ -129,4 +129,22 @@ def fingerprint(*arrays) -> dict[str, Any]:
         digest.update(str((array.shape, str(array.dtype))).encode())
         digest.update(array.tobytes() if array.flags["C_CONTIGUOUS"] else array.copy(order="C").tobytes())
     first = arrays[0]
-    return {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape), "dtype": str(first.dtype)}
+    description = {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape),
+                   "dtype": str(first.dtype)}
+    if len(arrays) > 1:
+        counts = class_counts(arrays[-1])
+        if counts is not None:
+            description["class_counts"] = counts
+    return description
+
+
+def class_counts(labels, max_classes: int = 100) -> dict[str, int] | None:
+    """Samples per class of integer (or boolean) labels, for the report's class balance; else None."""
+    import numpy as np
+
+    if labels.ndim != 1 or labels.dtype.kind not in "biu":
+        return None
+    values, counts = np.unique(labels, return_counts=True)
+    if values.size > max_classes:
+        return None
+    return {str(value): int(count) for value, count in zip(values.tolist(), counts.tolist())}

@@ -135,6 +135,17 @@ def test_datasets_show_size_class_balance_and_fingerprint(report):
     assert "aa11bb22cc33dd44" in report and "scikit-learn digits" in report
 
 
+def test_fingerprint_records_the_class_balance_the_datasets_section_shows():
+    import numpy as np
+
+    from pytest_mlaudit.validation import fingerprint
+
+    data = fingerprint(np.zeros((4, 2), dtype=np.float32), np.array([0, 1, 1, 1]))
+    assert data["class_counts"] == {"0": 1, "1": 3}
+    record = AuditRecord(nodeid="t.py::test_a", category="imbalance", name="a", data=data)
+    assert "0: 1 (25.0%), 1: 3 (75.0%)" in html.render(document([record]))
+
+
 def test_threat_model_is_set_apart_from_other_parameters(page):
     threat = [attrs for attrs in page.named("table") if attrs.get("class") == "threat-model"]
     assert threat
