@@ -110,9 +110,9 @@ def test_document_carries_the_mapping_and_the_report_shows_its_verdicts(tmp_path
     assert "ACME policy" in html.render(document)
 
 
-def test_ini_key_points_the_plugin_at_the_override(pytester):
+def test_ini_key_points_the_plugin_at_the_override_in_json_and_html(pytester):
     pytester.makefile(".json", mapping=json.dumps({"categories": {"robustness": ["ACME-ROB-1"]}}))
-    pytester.makeini("[pytest]\nmlaudit_requirements = mapping.json\nmlaudit_json = out.json\n")
+    pytester.makeini("[pytest]\nmlaudit_requirements = mapping.json\nmlaudit_json = out.json\nmlaudit_report = out.html\n")
     pytester.makepyfile("""
         from pytest_mlaudit.records import Estimate
         from pytest_mlaudit.recording import audit_call
@@ -125,6 +125,7 @@ def test_ini_key_points_the_plugin_at_the_override(pytester):
     pytester.runpytest().assert_outcomes(passed=1)
     document = json.loads((pytester.path / "out.json").read_text())
     assert [(row["id"], row["verdict"]) for row in document["requirements"]] == [("ACME-ROB-1", "PASS")]
+    assert "<code>ACME-ROB-1</code>" in (pytester.path / "out.html").read_text()
 
 
 def test_a_bad_override_file_is_a_usage_error(pytester):

@@ -125,6 +125,7 @@ def test_models_are_deduplicated_by_fingerprint():
 
 
 def test_model_card_shows_type_parameters_training_and_hyperparameters(report):
+    assert "audited on data</th><td><code>981eabb376455bdc</code>" in report
     for expected in ("PaperCNN", "2606986", "5691b146de5b8dc9", "Training configuration", "adversarial_training",
                      "Hyper-parameters", "xgb.max_depth", "Conv2d(1, 64"):
         assert expected in report

@@ -171,6 +171,10 @@ def _deduplicated(views: list[dict[str, Any]], field: str) -> list[dict[str, Any
         if card is None:
             card = cards[key] = _card(described, field)
         card["anchors"].append((view["anchor"], view["audit"]["name"]))
+        data = view["audit"]["data"]
+        fingerprint = data.get("sha256") if field == "model" and isinstance(data, dict) else None
+        if fingerprint and fingerprint not in card["data"]:
+            card["data"].append(fingerprint)
     return list(cards.values())
 
 
@@ -191,6 +195,7 @@ def _card(described: dict[str, Any], field: str) -> dict[str, Any]:
         "hyperparameters": _flat(described.get("params")),
         "training": _flat(described.get("training")),
         "anchors": [],
+        "data": [],  # fingerprints of the data the model was audited on
     }
 
 
