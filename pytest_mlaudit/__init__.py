@@ -1,53 +1,35 @@
 """pytest-mlaudit: audit assertions for ML models, run as pytest tests.
 
-The public API is re-exported here lazily: ``import pytest_mlaudit`` (which pytest
-does in every run through the plugin) loads none of torch, scikit-learn, ART or
-xgboost; each name's module is imported on first use.
+This is the public API. pytest imports it in every run through the plugin, so every
+module imported here is light: the audit modules import torch, scikit-learn, ART
+and xgboost inside their functions, when an audit runs.
+
+An audit family's main function may share its module's name (``robustness`` is
+both the function and the subpackage): the function is bound here after the
+subpackage is loaded, so ``pytest_mlaudit.robustness`` is the function.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .records import AuditRecord, Check, Estimate, Gate
+
+# robustness
+from .robustness.attacks import FGSM, make_attack
+from .robustness.audit import RobustnessResult, assert_robust_accuracy, robustness
+
+# imbalance and fairness
+
+# privacy
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, one block per audit family
-_EXPORTS = {
-    # records
-    "Estimate": ".records",
-    "Gate": ".records",
-    "Check": ".records",
-    "AuditRecord": ".records",
+# The audit functions the `mlaudit` fixture exposes, bound to the running test.
+AUDIT_FUNCTIONS = (
+    "robustness", "assert_robust_accuracy", "make_attack",
+)
 
-    # robustness
-    "FGSM": ".robustness.attacks",
-    "make_attack": ".robustness.attacks",
-    "robustness": ".robustness.audit",
-    "assert_robust_accuracy": ".robustness.audit",
-    "RobustnessResult": ".robustness.audit",
-
-    # imbalance and fairness
-
-    # privacy
-
-}
-
-# The audit functions (the lower-case exports) are what the `mlaudit` fixture exposes.
-AUDIT_FUNCTIONS = tuple(sorted(name for name in _EXPORTS if name[0].islower()))
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'pytest_mlaudit' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "AuditRecord", "Check", "Estimate", "Gate",
+    "FGSM", "RobustnessResult",
+    *AUDIT_FUNCTIONS,
+]
