@@ -28,6 +28,15 @@ _EXPORTS = {
     "RobustnessResult": ".robustness.audit",
 
     # imbalance and fairness
+    "fairness": ".group_fairness",
+    "assert_demographic_parity": ".group_fairness",
+    "assert_equalized_odds": ".group_fairness",
+    "assert_disparate_impact": ".group_fairness",
+    "compare_mitigation": ".group_fairness",
+    "FairnessResult": ".group_fairness",
+    "GroupFairness": ".group_fairness",
+    "GroupMetrics": ".group_fairness",
+    "MitigationComparison": ".group_fairness",
 
     # privacy
 
