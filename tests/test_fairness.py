@@ -1,31 +1,15 @@
 """The group-fairness audit: per-group rates, disparities, intervals, gates and records."""
 
 import numpy as np
-import pandas as pd
 import pytest
 from fairlearn import metrics as fm
+from fairness_example import GROUP, PRED, X, Y, FixedPredictions
 from sklearn.metrics import precision_score, recall_score
 
 import pytest_mlaudit as mla
-from pytest_mlaudit.group_fairness import _resample_counts
 from pytest_mlaudit import session
+from pytest_mlaudit.group_fairness import _resample_counts
 from reference_models.fairness_data import hiring_model, hiring_split
-
-# Ten applicants: group A (six) and group B (four).
-Y = np.array([1, 1, 1, 0, 0, 0, 1, 1, 0, 0])
-PRED = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 0])
-GROUP = np.array(["A"] * 6 + ["B"] * 4)
-X = np.arange(10).reshape(-1, 1)
-
-
-class FixedPredictions:
-    """A classifier whose prediction for row i of X = [[i], ...] is labels[i]."""
-
-    def __init__(self, labels):
-        self.labels = np.asarray(labels)
-
-    def predict(self, X):
-        return self.labels[np.asarray(X)[:, 0].astype(int)]
 
 
 @pytest.fixture(scope="module")

@@ -3,23 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from fairness_example import GROUP, PRED, X, Y, FixedPredictions
 from sklearn.linear_model import LogisticRegression
 
 import pytest_mlaudit as mla
-
-Y = np.array([1, 1, 1, 0, 0, 0, 1, 1, 0, 0])
-PRED = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 0])
-GROUP = np.array(["A"] * 6 + ["B"] * 4)
-X = np.arange(10).reshape(-1, 1)
-
-
-class FixedPredictions:
-    def __init__(self, labels):
-        self.labels = np.asarray(labels)
-
-    def predict(self, X):
-        return self.labels[np.asarray(X)[:, 0].astype(int)]
-
 
 MODEL = FixedPredictions(PRED)
 
