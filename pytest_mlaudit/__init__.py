@@ -18,18 +18,24 @@ from .robustness.attacks import FGSM, make_attack
 from .robustness.audit import RobustnessResult, assert_robust_accuracy, robustness
 
 # imbalance and fairness
+from .group_fairness import (
+    FairnessResult, GroupFairness, GroupMetrics, MitigationComparison,
+    assert_demographic_parity, assert_disparate_impact, assert_equalized_odds, compare_mitigation, fairness,
+)
 
 # privacy
 
 __version__ = "0.1.0"
 
-# The audit functions the `mlaudit` fixture exposes, bound to the running test.
-AUDIT_FUNCTIONS = (
-    "robustness", "assert_robust_accuracy", "make_attack",
-)
-
 __all__ = [
     "AuditRecord", "Check", "Estimate", "Gate",
-    "FGSM", "RobustnessResult",
-    *AUDIT_FUNCTIONS,
+    # robustness
+    "FGSM", "RobustnessResult", "robustness", "assert_robust_accuracy", "make_attack",
+    # imbalance and fairness
+    "FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
+    "fairness", "assert_demographic_parity", "assert_equalized_odds", "assert_disparate_impact", "compare_mitigation",
+    # privacy
 ]
+
+# The audit functions (the lower-case names) are what the `mlaudit` fixture exposes.
+AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower())

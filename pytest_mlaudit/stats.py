@@ -4,8 +4,10 @@ Proportions (accuracy, recall, success rate) get Wilson score intervals by defau
 they stay inside [0, 1], behave at 0 and 1, and have close to nominal coverage down to
 small n. Clopper-Pearson (exact, conservative) is there for compliance settings and for
 the membership-inference epsilon bound. Differences of paired proportions (accuracy
-drop) use Newcombe's hybrid score interval. scipy is imported only for the exact
-interval, so that loading this module costs nothing.
+drop) use Newcombe's hybrid score interval. Statistics without a closed form (a
+range of rates over groups) get a percentile bootstrap interval from replicates the
+caller draws. scipy and numpy are imported inside the functions that need them, so
+that loading this module costs nothing.
 """
 
 from __future__ import annotations
@@ -101,6 +103,28 @@ def paired_difference(
     d_high = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     low, high = max(-1.0, delta - d_low), min(1.0, delta + d_high)
     return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence)
+
+
+def bootstrap_percentile(value: float, replicates, n: int, confidence: float = 0.95,
+                         method: str = "bootstrap-percentile") -> Estimate:
+    """A statistic with the percentile interval of its bootstrap replicates.
+
+    ``value`` is the statistic on the data, ``replicates`` its values on resamples
+    (drawn by the caller, from a seeded generator); ``n`` is the number of samples.
+    Replicates where the statistic is undefined (NaN, e.g. a resample without a
+    positive sample) are left out. The interval is widened to contain ``value`` where
+    the bootstrap distribution is biased (as for a maximum or a range over groups).
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    values = np.asarray(replicates, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no bootstrap replicate of the statistic is defined")
+    alpha = 1.0 - confidence
+    low, high = (float(q) for q in np.quantile(values, [alpha / 2, 1 - alpha / 2]))
+    return Estimate(value, min(low, value), max(high, value), n, method, confidence)
 
 
 def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> bool:

@@ -131,3 +131,97 @@ def fingerprint(*arrays) -> dict[str, Any]:
         digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
     first = arrays[0]
     return {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape), "dtype": str(first.dtype)}
+
+
+def _missing_count(array) -> int:
+    """NaN or None entries of a 1-D numeric, string or object array."""
+    import numpy as np
+
+    if np.issubdtype(array.dtype, np.floating):
+        return int(np.count_nonzero(np.isnan(array)))
+    if array.dtype == object:
+        return sum(1 for v in array if v is None or (isinstance(v, float) and math.isnan(v)))
+    return 0
+
+
+def _sorted_values(values) -> list:
+    return sorted(set(values.tolist()), key=lambda v: (str(type(v)), str(v)))
+
+
+def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y"):
+    """Binary labels as ``(is_positive, classes)``: a 0/1 int array and the two labels.
+
+    Labels may be numbers or strings ("<=50K", ">50K"); ``positive_label`` names the
+    favourable (or minority) class and must be one of them.
+    """
+    import numpy as np
+
+    if type(value).__module__.split(".")[0] == "torch":
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+    missing = _missing_count(array)
+    if missing:
+        raise ValueError(f"{name} contains {missing} NaN or missing labels")
+    classes = _sorted_values(array)
+    if len(classes) == 1:
+        raise ValueError(f"{name} has a single class ({classes[0]!r}): the audit needs samples of both classes")
+    if len(classes) > 2:
+        raise ValueError(f"{name} must hold two classes, got {len(classes)}: {classes[:5]}")
+    if positive_label not in classes:
+        if any(isinstance(c, str) for c in classes):
+            raise ValueError(f"{name} holds string labels {classes}: give positive_label= one of them")
+        raise ValueError(f"positive_label={positive_label!r} is not one of {name}'s classes {classes}")
+    return (array == positive_label).astype(np.int64), classes
+
+
+def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):
+    """Sensitive features as a pandas DataFrame of group labels (strings), one column each.
+
+    Accepts a pandas Series or DataFrame, a dict of name -> values, or a 1-D or 2-D
+    array (columns named ``sensitive_feature`` or ``sensitive_feature_0``, ...). Every
+    sample needs a group, and every column at least two groups.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        frame = value.reset_index(drop=True)
+    elif isinstance(value, pd.Series):
+        frame = value.reset_index(drop=True).to_frame(name=value.name if value.name is not None else "sensitive_feature")
+    elif isinstance(value, dict):
+        lengths = {key: len(column) for key, column in value.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{name} columns differ in length: {lengths}")
+        frame = pd.DataFrame({str(key): np.asarray(column) for key, column in value.items()})
+    else:
+        if value is None or isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
+        if type(value).__module__.split(".")[0] == "torch":
+            value = value.detach().cpu().numpy()
+        array = np.asarray(value)
+        if array.ndim == 1:
+            frame = pd.DataFrame({"sensitive_feature": array})
+        elif array.ndim == 2:
+            frame = pd.DataFrame({f"sensitive_feature_{i}": array[:, i] for i in range(array.shape[1])})
+        else:
+            raise ValueError(f"{name} must be 1-D (one feature) or 2-D (one column per feature), got shape {array.shape}")
+    if frame.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    if frame.shape[0] != n_samples:
+        raise ValueError(f"{name} has {frame.shape[0]} rows but X has {n_samples} samples")
+    frame.columns = [str(column) for column in frame.columns]
+    for column in frame.columns:
+        missing = int(frame[column].isna().sum())
+        if missing:
+            raise ValueError(f"{name} column {column!r} has {missing} missing values (NaN or None): "
+                             f"give every sample a group (e.g. 'unknown')")
+        frame[column] = frame[column].astype(str)
+        groups = frame[column].unique()
+        if len(groups) < 2:
+            raise ValueError(f"{name} column {column!r} has a single group ({groups[0]!r}): "
+                             f"a fairness audit compares at least two groups")
+    return frame
