@@ -30,7 +30,14 @@ _EXPORTS = {
     # imbalance and fairness
 
     # privacy
-
+    "dp_utility": ".privacy.utility",
+    "assert_dp_accuracy_floor": ".privacy.utility",
+    "DPUtilityResult": ".privacy.utility",
+    "DPPoint": ".privacy.utility",
+    "membership_inference": ".privacy.membership",
+    "assert_membership_advantage": ".privacy.membership",
+    "MembershipResult": ".privacy.membership",
+    "PrivacyLeakError": ".privacy.training",
 }
 
 # The audit functions (the lower-case exports) are what the `mlaudit` fixture exposes.
