@@ -148,8 +148,9 @@ def crossed_proportion(outcomes, confidence: float = 0.95) -> Estimate:
     gives an effective sample size ``p (1 - p) / variance``, capped at the N samples (a
     test set of N samples never tells more than N samples' worth about the population),
     and a Wilson interval on it (Korn and Graubard's design-effect approach), with a
-    Welch-Satterthwaite t quantile. When every run agrees on every sample this is the
-    Wilson interval of one run. ``n`` is the number of runs.
+    Welch-Satterthwaite t quantile. When all runs are identical this is close to the
+    Wilson interval of one run (n - 1 effective samples, a t quantile). ``n`` is the
+    number of runs.
     """
     import numpy as np
 

@@ -165,14 +165,13 @@ def learned_state_digest(model: Any) -> str | None:
 
 
 def train_all(factory: Callable, X_train, y_train, X_test, y_test, epsilons: tuple[float, ...],
-              seeds: tuple[int, ...], allow_privacy_leak: bool, n_jobs: int) -> list[list[TrainedModel]]:
+              seeds: tuple[int, ...], allow_privacy_leak: bool) -> list[list[TrainedModel]]:
     """One model per (epsilon, seed): ``result[i][j]`` for ``epsilons[i]``, ``seeds[j]``.
 
-    All models are built (and checked) first, in this process; the fits run in
-    ``n_jobs`` joblib workers when ``n_jobs > 1``. Each fit is seeded by its own seed,
-    so the results do not depend on ``n_jobs``. Serial fits run with one BLAS thread:
-    DP models are small, and on a busy machine BLAS threads waiting for each other
-    made the Iris grid nine times slower (benchmarks/privacy_speed.py).
+    All models are built (and checked) first. The fits run in this process with one
+    BLAS thread: DP models are small, and on a busy 2-core machine BLAS threads waiting
+    for each other made the Iris grid ten times slower; two joblib worker processes
+    were slower than one thread too (benchmarks/privacy_speed.py).
     """
     models = []
     previous = None
@@ -186,25 +185,12 @@ def train_all(factory: Callable, X_train, y_train, X_test, y_test, epsilons: tup
 
     from threadpoolctl import threadpool_limits
 
+    fits = []
     with threadpool_limits(limits=1):
-        first_model, first_epsilon, first_seed = models[0]
-        first = fit_model(first_model, X_train, y_train, X_test, y_test, first_epsilon, first_seed)
-        if first.leaks and not allow_privacy_leak:
-            raise leak_error(type(first_model).__name__, first.leaks[0])
-        rest = models[1:]
-        if n_jobs > 1 and rest:
-            from joblib import Parallel, delayed
-
-            fits = Parallel(n_jobs=n_jobs)(
-                delayed(fit_model)(model, X_train, y_train, X_test, y_test, epsilon, seed) for model, epsilon, seed in rest
-            )
-        else:
-            fits = [fit_model(model, X_train, y_train, X_test, y_test, epsilon, seed) for model, epsilon, seed in rest]
-    fits = [first, *fits]
-    if not allow_privacy_leak:
-        for fit, (model, _, _) in zip(fits, models):
-            if fit.leaks:
-                raise leak_error(type(model).__name__, fit.leaks[0])
+        for model, epsilon, seed in models:
+            fits.append(fit_model(model, X_train, y_train, X_test, y_test, epsilon, seed))
+            if fits[-1].leaks and not allow_privacy_leak:
+                raise leak_error(type(model).__name__, fits[-1].leaks[0])
     grid = [fits[i * len(seeds):(i + 1) * len(seeds)] for i in range(len(epsilons))]
     check_factory_uses_arguments(grid, epsilons, seeds)
     return grid

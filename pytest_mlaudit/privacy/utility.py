@@ -57,7 +57,7 @@ class DPUtilityResult:
 
 
 def dp_utility(factory: Callable, X_train, y_train, X_test, y_test, *, epsilons, seeds: int = 20, baseline=None,
-               allow_privacy_leak: bool = False, n_jobs: int = 1, requirement=None) -> DPUtilityResult:
+               allow_privacy_leak: bool = False, requirement=None) -> DPUtilityResult:
     """Test accuracy of ``factory(epsilon, seed)`` models over ``seeds`` seeds at each epsilon.
 
     ``factory`` returns an unfitted DP estimator (e.g. ``diffprivlib.models.LogisticRegression(
@@ -67,13 +67,12 @@ def dp_utility(factory: Callable, X_train, y_train, X_test, y_test, *, epsilons,
     """
     with audit_call("privacy", "privacy-utility", requirement=requirement) as call:
         return _measure(call, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
-                        allow_privacy_leak, n_jobs)
+                        allow_privacy_leak)
 
 
 def assert_dp_accuracy_floor(factory: Callable, X_train, y_train, X_test, y_test, *, epsilon: float,
                              at_least: float, seeds: int = 20, statistic: str = "mean", baseline=None,
-                             policy: str | None = None, allow_privacy_leak: bool = False, n_jobs: int = 1,
-                             requirement=None) -> DPUtilityResult:
+                             policy: str | None = None, allow_privacy_leak: bool = False, requirement=None) -> DPUtilityResult:
     """Measure as :func:`dp_utility` at one epsilon and gate its mean (or p05) accuracy.
 
     ``statistic="mean"`` gates the expected accuracy of a training run; ``"p05"`` the
@@ -87,7 +86,7 @@ def assert_dp_accuracy_floor(factory: Callable, X_train, y_train, X_test, y_test
         raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
     with audit_call("privacy", f"DP accuracy floor ({statistic})", requirement=requirement) as call:
         result = _measure(call, factory, X_train, y_train, X_test, y_test, [epsilon], seeds, baseline,
-                          allow_privacy_leak, n_jobs, epsilons_name="epsilon")
+                          allow_privacy_leak, epsilons_name="epsilon")
         call.gate(_metric_name(statistic, result.points[0].epsilon), op, threshold, policy, requirement)
     return result
 
@@ -97,7 +96,7 @@ def _metric_name(statistic: str, epsilon: float) -> str:
 
 
 def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
-             allow_privacy_leak, n_jobs, epsilons_name: str = "epsilons") -> DPUtilityResult:
+             allow_privacy_leak, epsilons_name: str = "epsilons") -> DPUtilityResult:
     import numpy as np
 
     if not callable(factory):
@@ -111,14 +110,13 @@ def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilon
         raise ValueError(f"X_train has rows of shape {X_train.shape[1:]} but X_test of shape {X_test.shape[1:]}")
     epsilons = training.check_epsilons(epsilons, epsilons_name)
     n_seeds = training.check_seeds(seeds)
-    n_jobs = validation.positive_int(n_jobs, "n_jobs")
     if baseline is not None:
         training.check_baseline(baseline)
     confidence = call.settings.confidence
 
     seed_list = tuple(int(s) for s in np.random.SeedSequence(call.seed("training")).generate_state(n_seeds))
     grid = training.train_all(factory, X_train, y_train, X_test, y_test, epsilons, seed_list,
-                              allow_privacy_leak, n_jobs)
+                              allow_privacy_leak)
     points = tuple(_point(epsilon, row, confidence) for epsilon, row in zip(epsilons, grid))
     baseline_accuracy = _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed_list[0], confidence)
 
