@@ -18,10 +18,18 @@ import pytest
 
 from reference_models import iris_privacy as paper
 
-pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art10")
+pytestmark = [
+    pytest.mark.mlaudit(requirement="EU-AI-Act-Art10"),
+    # diffprivlib 0.6.6 passes L-BFGS-B options that scipy deprecates: not ours to fix
+    pytest.mark.filterwarnings("ignore:scipy.optimize.*L-BFGS-B:DeprecationWarning"),
+]
 
-FLOOR_NOTE = ("diffprivlib 0.6.6 (PR #98) corrected LogisticRegression's noise scaling, which the paper's run "
-              "predates; the paper's 42% is the setosa share of the test set (one class predicted for all)")
+FLOOR_NOTES = {
+    10.0: "diffprivlib 0.6.6 (PR #98) corrected LogisticRegression's noise scaling (before, it added more noise than "
+          "epsilon required); the paper's 42% is the setosa share of the 45 test samples: one class predicted for all",
+    60.0: "diffprivlib 0.6.6 (PR #98) corrected LogisticRegression's noise scaling (before, it added more noise than "
+          "epsilon required); the paper's run predates it",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +57,7 @@ def test_dp_logistic_regression_keeps_accuracy_at_paper_epsilon(mlaudit, iris, e
                                               epsilon=epsilon, at_least=0.95, seeds=20,
                                               baseline=paper.nonprivate_model())
     mlaudit.published(f"accuracy_mean@eps={epsilon:g}", paper.PUBLISHED_ACCURACY[epsilon], paper.SOURCE,
-                      note=FLOOR_NOTE)
+                      note=FLOOR_NOTES[epsilon])
     mlaudit.published("baseline_accuracy", paper.PUBLISHED_ACCURACY["non-private"], paper.SOURCE,
                       note="non-private LogisticRegression(max_iter=1000), same split")
     assert result.baseline_accuracy.value == 1.0

@@ -111,14 +111,14 @@ def test_record_has_metrics_roc_curve_and_attack_description(noisy, memorizing_t
 
 
 def test_same_run_seed_gives_identical_figures(noisy, memorizing_tree):
-    from pytest_mlaudit.session import Settings, TestAudit, close_test, open_test
+    from pytest_mlaudit import session
 
     def measure(run_seed):
-        token = open_test(TestAudit(nodeid="t", settings=Settings(seed=run_seed)))
+        token = session.open_test(session.TestAudit(nodeid="t", settings=session.Settings(seed=run_seed)))
         try:
             return mla.membership_inference(memorizing_tree, *noisy)
         finally:
-            close_test(token)
+            session.close_test(token)
 
     assert measure(3) == measure(3)
 
@@ -137,3 +137,9 @@ def test_labels_the_model_does_not_know_are_refused(noisy, memorizing_tree):
     X_train, y_train, X_holdout, y_holdout = noisy
     with pytest.raises(ValueError, match=r"y_holdout has labels \[2\] the model does not know"):
         mla.membership_inference(memorizing_tree, X_train, y_train, X_holdout, np.where(y_holdout == 1, 2, 0))
+
+
+def test_holdout_with_other_features_is_refused(noisy, memorizing_tree):
+    X_train, y_train, X_holdout, y_holdout = noisy
+    with pytest.raises(ValueError, match=r"X_train has rows of shape \(10,\) but X_holdout of shape \(9,\)"):
+        mla.membership_inference(memorizing_tree, X_train, y_train, X_holdout[:, :9], y_holdout)

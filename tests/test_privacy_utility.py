@@ -8,7 +8,7 @@ from diffprivlib.models import LogisticRegression as DPLogisticRegression
 from sklearn.linear_model import LogisticRegression
 
 import pytest_mlaudit as mla
-from pytest_mlaudit.session import Settings, TestAudit, close_test, open_test
+from pytest_mlaudit import session
 from reference_models.iris_privacy import dp_model, load_iris_setosa, nonprivate_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -44,11 +44,11 @@ def test_each_seed_trains_the_model_the_factory_builds_with_that_seed(iris):
 
 def in_test(run_seed, measure):
     """Run ``measure`` as the first audit of a test with id "t" under ``--mlaudit-seed run_seed``."""
-    token = open_test(TestAudit(nodeid="t", settings=Settings(seed=run_seed)))
+    token = session.open_test(session.TestAudit(nodeid="t", settings=session.Settings(seed=run_seed)))
     try:
         return measure()
     finally:
-        close_test(token)
+        session.close_test(token)
 
 
 def test_same_run_seed_gives_identical_numbers_and_another_seed_other_trainings(iris):

@@ -80,12 +80,8 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
     import numpy as np
     from sklearn.metrics import roc_curve
 
-    X_train = validation.features(X_train, "X_train")
-    y_train = validation.labels(y_train, X_train.shape[0], "y_train")
-    X_holdout = validation.features(X_holdout, "X_holdout")
-    y_holdout = validation.labels(y_holdout, X_holdout.shape[0], "y_holdout")
-    if X_train.shape[1:] != X_holdout.shape[1:]:
-        raise ValueError(f"X_train has rows of shape {X_train.shape[1:]} but X_holdout of shape {X_holdout.shape[1:]}")
+    X_train, y_train, X_holdout, y_holdout = validation.two_splits(
+        X_train, y_train, X_holdout, y_holdout, ("X_train", "y_train", "X_holdout", "y_holdout"))
     if len(X_train) < 4 or len(X_holdout) < 4:
         raise ValueError(f"need at least 4 members and 4 holdout samples (two per half), got {len(X_train)} and {len(X_holdout)}")
     delta = validation.positive_number(delta, "delta")

@@ -102,12 +102,8 @@ def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilon
     if not callable(factory):
         raise TypeError(f"factory must be a callable factory(epsilon, seed) returning an unfitted DP estimator, "
                         f"got {type(factory).__name__}")
-    X_train = validation.features(X_train, "X_train")
-    y_train = validation.labels(y_train, X_train.shape[0], "y_train")
-    X_test = validation.features(X_test, "X_test")
-    y_test = validation.labels(y_test, X_test.shape[0], "y_test")
-    if X_train.shape[1:] != X_test.shape[1:]:
-        raise ValueError(f"X_train has rows of shape {X_train.shape[1:]} but X_test of shape {X_test.shape[1:]}")
+    X_train, y_train, X_test, y_test = validation.two_splits(
+        X_train, y_train, X_test, y_test, ("X_train", "y_train", "X_test", "y_test"))
     epsilons = training.check_epsilons(epsilons, epsilons_name)
     n_seeds = training.check_seeds(seeds)
     if baseline is not None:
