@@ -48,10 +48,10 @@ def check_epsilons(epsilons: Any, name: str = "epsilons") -> tuple[float, ...]:
     checked = []
     for i, value in enumerate(values):
         label = name if len(values) == 1 else f"{name}[{i}]"
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            raise ValueError(f"{label} must be positive, got {value!r}: epsilon is the privacy loss allowed, and at "
+                             f"epsilon=0 no model can learn from the data (diffprivlib refuses it)")
         value = validation.positive_number(value, label)
-        if value == 0.0:
-            raise ValueError(f"{label} must be positive, got 0: epsilon=0 allows no privacy loss at all, so no "
-                             f"model can learn from the data (and diffprivlib refuses it)")
         checked.append(value)
     if len(set(checked)) != len(checked):
         raise ValueError(f"{name} has repeated values: {values!r}")
