@@ -24,6 +24,9 @@ from .group_fairness import (
 )
 
 # privacy
+from .privacy.membership import MembershipResult, assert_membership_advantage, membership_inference
+from .privacy.training import PrivacyLeakError
+from .privacy.utility import DPPoint, DPUtilityResult, assert_dp_accuracy_floor, dp_utility
 
 __version__ = "0.1.0"
 
@@ -35,6 +38,8 @@ __all__ = [
     "FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
     "fairness", "assert_demographic_parity", "assert_equalized_odds", "assert_disparate_impact", "compare_mitigation",
     # privacy
+    "DPPoint", "DPUtilityResult", "MembershipResult", "PrivacyLeakError",
+    "dp_utility", "assert_dp_accuracy_floor", "membership_inference", "assert_membership_advantage",
 ]
 
 # The audit functions (the lower-case names) are what the `mlaudit` fixture exposes.
