@@ -28,6 +28,14 @@ _EXPORTS = {
     "RobustnessResult": ".robustness.audit",
 
     # imbalance and fairness
+    "imbalance": ".class_imbalance",
+    "assert_minority_recall": ".class_imbalance",
+    "assert_minority_precision": ".class_imbalance",
+    "assert_balanced_accuracy": ".class_imbalance",
+    "compare_resamplers": ".class_imbalance",
+    "ImbalanceResult": ".class_imbalance",
+    "ResamplerComparison": ".class_imbalance",
+    "LeakageError": ".class_imbalance",
 
     # privacy
 
