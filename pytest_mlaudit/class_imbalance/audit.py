@@ -135,7 +135,9 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
         for name, sampler in resamplers.items():
             if not isinstance(name, str):
                 raise TypeError(f"resamplers keys must be names (str), got {name!r}")
-            fitted = _fit(model, data, sampler, call.seed(f"resampler/{name}"), f"resamplers[{name!r}]")
+            seed = call.seed(f"resampler/{name}")
+            fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
+            call.record.params[f"{name}/resampler_seed"] = seed
             results[name] = _evaluate(call, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
             for metric, estimate in results[name].estimates().items():
                 call.metric(f"{name}/{metric}", estimate)
@@ -171,7 +173,9 @@ def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_la
         _require_fitted(model)
         fitted = model
     else:
-        fitted = _fit(model, data, resampler, call.seed("resampler"), "resampler")
+        seed = call.seed("resampler")
+        fitted = _fit(model, data, resampler, seed, "resampler")
+        call.record.params["resampler_seed"] = seed
     call.record.model = describe_model(fitted)
     call.record.params["resampler"] = _sampler_name(resampler)
     result = _evaluate(call, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
@@ -270,7 +274,11 @@ def _require_fitted(model) -> None:
 
 
 def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
-    """A clone of ``model`` fitted on the training split, resampled by a clone of ``resampler``."""
+    """A clone of ``model`` fitted on the training split, resampled by a clone of ``resampler``.
+
+    ``seed`` becomes the resampler's ``random_state`` where the user left it None (it is
+    recorded in the params as ``resampler_seed``).
+    """
     from sklearn.base import clone
 
     try:
