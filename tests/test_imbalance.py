@@ -178,7 +178,7 @@ def test_a_resamplers_own_random_state_is_kept(split):
     assert SEEN[0][2] == 5
 
 
-def test_compare_resamplers_makes_one_record_with_table_points_and_prefixed_metrics(split, pytester):
+def test_compare_resamplers_runs_the_default_samplers_in_order(split):
     X_train, X_test, y_train, y_test = split
     comparison = mla.compare_resamplers(LogisticRegression(), X_train, y_train, X_test, y_test, n_resamples=200)
     names = ["none", "SMOTE", "random under-sampling", "random over-sampling", "ADASYN", "BorderlineSMOTE",
