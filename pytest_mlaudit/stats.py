@@ -4,7 +4,8 @@ Proportions (accuracy, recall, success rate) get Wilson score intervals by defau
 they stay inside [0, 1], behave at 0 and 1, and have close to nominal coverage down to
 small n. Clopper-Pearson (exact, conservative) is there for compliance settings and for
 the membership-inference epsilon bound. Differences of paired proportions (accuracy
-drop) use Newcombe's hybrid score interval. scipy is imported only for the exact
+drop) use Newcombe's hybrid score interval. Statistics with no closed form (F1, PR-AUC)
+get a seeded, stratified percentile bootstrap. scipy is imported only for the exact
 interval, so that loading this module costs nothing.
 """
 
