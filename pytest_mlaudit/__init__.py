@@ -18,6 +18,10 @@ from .robustness.attacks import FGSM, make_attack
 from .robustness.audit import RobustnessResult, assert_robust_accuracy, robustness
 
 # imbalance and fairness
+from .class_imbalance import (
+    ImbalanceResult, LeakageError, ResamplerComparison,
+    assert_balanced_accuracy, assert_minority_precision, assert_minority_recall, compare_resamplers, imbalance,
+)
 from .group_fairness import (
     FairnessResult, GroupFairness, GroupMetrics, MitigationComparison,
     assert_demographic_parity, assert_disparate_impact, assert_equalized_odds, compare_mitigation, fairness,
@@ -35,6 +39,8 @@ __all__ = [
     # robustness
     "FGSM", "RobustnessResult", "robustness", "assert_robust_accuracy", "make_attack",
     # imbalance and fairness
+    "ImbalanceResult", "LeakageError", "ResamplerComparison",
+    "imbalance", "assert_minority_recall", "assert_minority_precision", "assert_balanced_accuracy", "compare_resamplers",
     "FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
     "fairness", "assert_demographic_parity", "assert_equalized_odds", "assert_disparate_impact", "compare_mitigation",
     # privacy

@@ -4,10 +4,11 @@ Proportions (accuracy, recall, success rate) get Wilson score intervals by defau
 they stay inside [0, 1], behave at 0 and 1, and have close to nominal coverage down to
 small n. Clopper-Pearson (exact, conservative) is there for compliance settings and for
 the membership-inference epsilon bound. Differences of paired proportions (accuracy
-drop) use Newcombe's hybrid score interval. Statistics without a closed form (a
-range of rates over groups) get a percentile bootstrap interval from replicates the
-caller draws. scipy and numpy are imported inside the functions that need them, so
-that loading this module costs nothing.
+drop) use Newcombe's hybrid score interval. Statistics with no closed form get a
+percentile bootstrap: seeded and stratified by class for F1 and PR-AUC
+(:func:`stratified_bootstrap`), or from replicates the caller draws for rates over
+groups (:func:`bootstrap_percentile`). scipy and numpy are imported inside the functions
+that need them, so that loading this module costs nothing.
 """
 
 from __future__ import annotations
@@ -148,6 +149,71 @@ def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> b
         value = {"estimate": estimate.value, "lower": estimate.high, "upper": estimate.low}[policy]
         return value <= threshold
     raise ValueError(f"op must be '>=' or '<=', got {op!r}")
+
+
+# ---------------------------------------------------------------------------
+# Stratified bootstrap (imbalance audits): metrics without a closed-form interval.
+# ---------------------------------------------------------------------------
+
+
+BOOTSTRAP_METHOD = "bootstrap-percentile-stratified"
+
+
+def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: int, cells=None,
+                         n_resamples: int = 1000, confidence: float = 0.95) -> dict[str, Estimate]:
+    """Percentile intervals for statistics that have no closed-form interval (F1, PR-AUC, ...).
+
+    The units are resampled with replacement *within* each stratum (e.g. each class of
+    a test split), so every resample keeps the class counts of the sample: a resample
+    never lacks the minority class, and the interval describes a stratified test split.
+
+    Resamples reach ``statistic`` as multiplicity weights: ``statistic(weights)`` gets an
+    array of shape ``(n_resamples, n_cells)`` (how many drawn units fell in each cell)
+    and returns ``{name: array of shape (n_resamples,)}``, all resamples at once. A
+    cell is a set of units the statistic cannot tell apart (``cells[i]`` is unit i's
+    cell id, 0..n_cells-1, each cell inside one stratum; by default every unit is its
+    own cell). Drawing ``m`` units of a stratum with replacement and counting them per
+    cell is exactly a multinomial draw over the stratum's cells, which is how the
+    weights are made: with a few hundred cells, 1,000 resamples of 18,000 units cost
+    milliseconds (memory: ``n_resamples * n_cells`` floats).
+
+    ``point`` holds each statistic on the sample itself (computed by the caller with the
+    reference implementation); it is the Estimate's value, and the interval is widened
+    to contain it if the percentile interval does not. ``seed`` makes the resamples
+    reproducible; ``n`` of each Estimate is the number of units.
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
+        raise ValueError(f"n_resamples must be an integer of at least 2, got {n_resamples!r}")
+    strata = np.asarray(strata)
+    if strata.ndim != 1 or strata.size == 0:
+        raise ValueError("strata must be a non-empty 1-D array with one stratum label per unit")
+    cells = np.arange(strata.size) if cells is None else np.asarray(cells)
+    if cells.shape != strata.shape:
+        raise ValueError(f"cells must give one cell id per unit: {cells.shape} against strata {strata.shape}")
+    n_cells = int(cells.max()) + 1
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((n_resamples, n_cells))
+    for label in np.unique(strata):
+        members = np.bincount(cells[strata == label], minlength=n_cells)
+        present = np.flatnonzero(members)
+        if np.isin(present, cells[strata != label]).any():
+            raise ValueError("each cell must lie inside one stratum")
+        m = int(members.sum())
+        weights[:, present] = rng.multinomial(m, members[present] / m, size=n_resamples)
+    values = statistic(weights)
+    alpha = 1.0 - confidence
+    estimates = {}
+    for name, value in point.items():
+        samples = np.asarray(values[name], dtype=float)
+        if samples.shape != (n_resamples,) or not np.isfinite(samples).all():
+            raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
+        low, high = (float(q) for q in np.quantile(samples, [alpha / 2, 1 - alpha / 2]))
+        value = float(value)
+        estimates[name] = Estimate(value, min(low, value), max(high, value), strata.size, BOOTSTRAP_METHOD, confidence)
+    return estimates
 
 
 # ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def features(value: Any, name: str = "X", min_dims: int = 2):
     return array
 
 
-def labels(value: Any, n_samples: int, name: str = "y"):
+def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     """Integer class labels, one per sample."""
     import numpy as np
 
@@ -54,7 +54,7 @@ def labels(value: Any, n_samples: int, name: str = "y"):
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
     if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinite values")
