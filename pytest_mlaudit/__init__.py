@@ -1,53 +1,52 @@
 """pytest-mlaudit: audit assertions for ML models, run as pytest tests.
 
-The public API is re-exported here lazily: ``import pytest_mlaudit`` (which pytest
-does in every run through the plugin) loads none of torch, scikit-learn, ART or
-xgboost; each name's module is imported on first use.
+This is the public API. pytest imports it in every run through the plugin, so every
+module imported here is light: the audit modules import torch, scikit-learn, ART
+and xgboost inside their functions, when an audit runs.
+
+An audit family's main function may share its module's name (``robustness`` is
+both the function and the subpackage): the function is bound here after the
+subpackage is loaded, so ``pytest_mlaudit.robustness`` is the function.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .records import AuditRecord, Check, Estimate, Gate
+
+# robustness
+from .robustness.attacks import FGSM, make_attack
+from .robustness.audit import RobustnessResult, assert_robust_accuracy, robustness
+
+# imbalance and fairness
+from .class_imbalance import (
+    ImbalanceResult, LeakageError, ResamplerComparison,
+    assert_balanced_accuracy, assert_minority_precision, assert_minority_recall, compare_resamplers, imbalance,
+)
+from .group_fairness import (
+    FairnessResult, GroupFairness, GroupMetrics, MitigationComparison,
+    assert_demographic_parity, assert_disparate_impact, assert_equalized_odds, compare_mitigation, fairness,
+)
+
+# privacy
+from .privacy.membership import MembershipResult, assert_membership_advantage, membership_inference
+from .privacy.training import PrivacyLeakError
+from .privacy.utility import DPPoint, DPUtilityResult, assert_dp_accuracy_floor, dp_utility
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it, one block per audit family
-_EXPORTS = {
-    # records
-    "Estimate": ".records",
-    "Gate": ".records",
-    "Check": ".records",
-    "AuditRecord": ".records",
-
+__all__ = [
+    "AuditRecord", "Check", "Estimate", "Gate",
     # robustness
-    "FGSM": ".robustness.attacks",
-    "make_attack": ".robustness.attacks",
-    "robustness": ".robustness.audit",
-    "assert_robust_accuracy": ".robustness.audit",
-    "RobustnessResult": ".robustness.audit",
-
+    "FGSM", "RobustnessResult", "robustness", "assert_robust_accuracy", "make_attack",
     # imbalance and fairness
-
+    "ImbalanceResult", "LeakageError", "ResamplerComparison",
+    "imbalance", "assert_minority_recall", "assert_minority_precision", "assert_balanced_accuracy", "compare_resamplers",
+    "FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
+    "fairness", "assert_demographic_parity", "assert_equalized_odds", "assert_disparate_impact", "compare_mitigation",
     # privacy
+    "DPPoint", "DPUtilityResult", "MembershipResult", "PrivacyLeakError",
+    "dp_utility", "assert_dp_accuracy_floor", "membership_inference", "assert_membership_advantage",
+]
 
-}
-
-# The audit functions (the lower-case exports) are what the `mlaudit` fixture exposes.
-AUDIT_FUNCTIONS = tuple(sorted(name for name in _EXPORTS if name[0].islower()))
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'pytest_mlaudit' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+# The audit functions (the lower-case names) are what the `mlaudit` fixture exposes.
+AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower())

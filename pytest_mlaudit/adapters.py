@@ -8,6 +8,7 @@ written once. torch is imported inside the functions: loading this module is fre
 from __future__ import annotations
 
 import hashlib
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -167,7 +168,9 @@ def _jsonable_params(estimator: Any) -> dict[str, Any]:
         return {}
     params = {}
     for key, value in estimator.get_params(deep=False).items():
-        if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, float) and not math.isfinite(value):
+            params[key] = repr(value)  # XGBoost's missing=nan: JSON has no NaN
+        elif value is None or isinstance(value, (bool, int, float, str)):
             params[key] = value
         else:
             params[key] = repr(value)[:200]

@@ -39,13 +39,14 @@ def features(value: Any, name: str = "X", min_dims: int = 2):
         raise ValueError(f"{name} must have at least {min_dims} dimensions (samples first), got shape {array.shape}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no samples")
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+    # min and max propagate NaN and show infinities: O(1) extra memory on large data
+    if np.issubdtype(array.dtype, np.floating) and not (np.isfinite(array.min()) and np.isfinite(array.max())):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(f"{name} contains {bad} NaN or infinite values")
     return array
 
 
-def labels(value: Any, n_samples: int, name: str = "y"):
+def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     """Integer class labels, one per sample."""
     import numpy as np
 
@@ -53,7 +54,7 @@ def labels(value: Any, n_samples: int, name: str = "y"):
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
     if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinite values")
@@ -65,6 +66,17 @@ def labels(value: Any, n_samples: int, name: str = "y"):
     if array.min() < 0:
         raise ValueError(f"{name} has negative label {int(array.min())}; labels must be 0..n_classes-1")
     return array.astype(np.int64, copy=False)
+
+
+def two_splits(X_a, y_a, X_b, y_b, names: tuple[str, str, str, str]):
+    """Two labelled splits of the same features (e.g. train and test), each checked, rows of one shape."""
+    X_a = features(X_a, names[0])
+    y_a = labels(y_a, X_a.shape[0], names[1])
+    X_b = features(X_b, names[2])
+    y_b = labels(y_b, X_b.shape[0], names[3])
+    if X_a.shape[1:] != X_b.shape[1:]:
+        raise ValueError(f"{names[0]} has rows of shape {X_a.shape[1:]} but {names[2]} of shape {X_b.shape[1:]}")
+    return X_a, y_a, X_b, y_b
 
 
 def check_labels_fit(y, n_classes: int, name: str = "y") -> None:
@@ -92,10 +104,10 @@ def check_in_domain(X, low, high, name: str = "X", clip_name: str = "clip") -> N
     import numpy as np
 
     tolerance = 1e-6
-    below = X < low - tolerance
-    above = X > high + tolerance
-    if below.any() or above.any():
-        count = int(np.count_nonzero(below | above))
+    per_feature = getattr(low, "ndim", 0) > 0 or getattr(high, "ndim", 0) > 0
+    smallest, largest = (X.min(axis=0), X.max(axis=0)) if per_feature else (X.min(), X.max())
+    if np.any(smallest < low - tolerance) or np.any(largest > high + tolerance):
+        count = int(np.count_nonzero((X < low - tolerance) | (X > high + tolerance)))
         raise ValueError(
             f"{name} has {count} values outside the declared domain {clip_name}=({_fmt(low)}, {_fmt(high)}): "
             f"its range is [{float(X.min()):.4g}, {float(X.max()):.4g}]. Attacks perturb and clip inputs in "
@@ -127,12 +139,12 @@ def fingerprint(*arrays) -> dict[str, Any]:
     digest = hashlib.sha256()
     for array in arrays:
         digest.update(str((array.shape, str(array.dtype))).encode())
-        digest.update(array.tobytes() if array.flags["C_CONTIGUOUS"] else array.copy(order="C").tobytes())
+        digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
     first = arrays[0]
     description = {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape),
                    "dtype": str(first.dtype)}
-    if len(arrays) > 1:
-        counts = class_counts(arrays[-1])
+    if len(arrays) == 2:  # (X, y): the labels' class balance
+        counts = class_counts(arrays[1])
         if counts is not None:
             description["class_counts"] = counts
     return description
@@ -148,3 +160,97 @@ def class_counts(labels, max_classes: int = 100) -> dict[str, int] | None:
     if values.size > max_classes:
         return None
     return {str(value): int(count) for value, count in zip(values.tolist(), counts.tolist())}
+
+
+def _missing_count(array) -> int:
+    """NaN or None entries of a 1-D numeric, string or object array."""
+    import numpy as np
+
+    if np.issubdtype(array.dtype, np.floating):
+        return int(np.count_nonzero(np.isnan(array)))
+    if array.dtype == object:
+        return sum(1 for v in array if v is None or (isinstance(v, float) and math.isnan(v)))
+    return 0
+
+
+def _sorted_values(values) -> list:
+    return sorted(set(values.tolist()), key=lambda v: (str(type(v)), str(v)))
+
+
+def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y"):
+    """Binary labels as ``(is_positive, classes)``: a 0/1 int array and the two labels.
+
+    Labels may be numbers or strings ("<=50K", ">50K"); ``positive_label`` names the
+    favourable (or minority) class and must be one of them.
+    """
+    import numpy as np
+
+    if type(value).__module__.split(".")[0] == "torch":
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+    missing = _missing_count(array)
+    if missing:
+        raise ValueError(f"{name} contains {missing} NaN or missing labels")
+    classes = _sorted_values(array)
+    if len(classes) == 1:
+        raise ValueError(f"{name} has a single class ({classes[0]!r}): the audit needs samples of both classes")
+    if len(classes) > 2:
+        raise ValueError(f"{name} must hold two classes, got {len(classes)}: {classes[:5]}")
+    if positive_label not in classes:
+        if any(isinstance(c, str) for c in classes):
+            raise ValueError(f"{name} holds string labels {classes}: give positive_label= one of them")
+        raise ValueError(f"positive_label={positive_label!r} is not one of {name}'s classes {classes}")
+    return (array == positive_label).astype(np.int64), classes
+
+
+def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):
+    """Sensitive features as a pandas DataFrame of group labels (strings), one column each.
+
+    Accepts a pandas Series or DataFrame, a dict of name -> values, or a 1-D or 2-D
+    array (columns named ``sensitive_feature`` or ``sensitive_feature_0``, ...). Every
+    sample needs a group, and every column at least two groups.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        frame = value.reset_index(drop=True)
+    elif isinstance(value, pd.Series):
+        frame = value.reset_index(drop=True).to_frame(name=value.name if value.name is not None else "sensitive_feature")
+    elif isinstance(value, dict):
+        lengths = {key: len(column) for key, column in value.items()}
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"{name} columns differ in length: {lengths}")
+        frame = pd.DataFrame({str(key): np.asarray(column) for key, column in value.items()})
+    else:
+        if value is None or isinstance(value, (str, bytes)):
+            raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
+        if type(value).__module__.split(".")[0] == "torch":
+            value = value.detach().cpu().numpy()
+        array = np.asarray(value)
+        if array.ndim == 1:
+            frame = pd.DataFrame({"sensitive_feature": array})
+        elif array.ndim == 2:
+            frame = pd.DataFrame({f"sensitive_feature_{i}": array[:, i] for i in range(array.shape[1])})
+        else:
+            raise ValueError(f"{name} must be 1-D (one feature) or 2-D (one column per feature), got shape {array.shape}")
+    if frame.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    if frame.shape[0] != n_samples:
+        raise ValueError(f"{name} has {frame.shape[0]} rows but X has {n_samples} samples")
+    frame.columns = [str(column) for column in frame.columns]
+    for column in frame.columns:
+        missing = int(frame[column].isna().sum())
+        if missing:
+            raise ValueError(f"{name} column {column!r} has {missing} missing values (NaN or None): "
+                             f"give every sample a group (e.g. 'unknown')")
+        frame[column] = frame[column].astype(str)
+        groups = frame[column].unique()
+        if len(groups) < 2:
+            raise ValueError(f"{name} column {column!r} has a single group ({groups[0]!r}): "
+                             f"a fairness audit compares at least two groups")
+    return frame

@@ -147,6 +147,17 @@ def test_fingerprint_records_the_class_balance_the_datasets_section_shows():
     assert "0: 1 (25.0%), 1: 3 (75.0%)" in html.render(document([record]))
 
 
+def test_train_and_test_fingerprints_become_two_data_sets():
+    record = imbalance_record()
+    split = record.data
+    record.data = {"train": dict(split, sha256="train0001"), "test": dict(split, sha256="test0002")}
+    page = Elements(html.render(document([record])))
+    cards = [attrs for attrs in page.named("div") if attrs.get("class") == "card dataset"]
+    assert len(cards) == 2
+    text = "".join(page.text)
+    assert "train0001 (train split)" in text and "test0002 (test split)" in text
+
+
 def test_threat_model_is_set_apart_from_other_parameters(page):
     threat = [attrs for attrs in page.named("table") if attrs.get("class") == "threat-model"]
     assert threat

@@ -163,22 +163,31 @@ def _deduplicated(views: list[dict[str, Any]], field: str) -> list[dict[str, Any
     """One card per distinct model (or data set), keyed by its fingerprint, else its whole description."""
     cards: dict[str, dict[str, Any]] = {}
     for view in views:
-        described = view["audit"][field]
-        if not isinstance(described, dict) or not described:
-            continue
-        key = described.get("fingerprint") or described.get("sha256") or json.dumps(described, sort_keys=True, default=str)
-        card = cards.get(key)
-        if card is None:
-            card = cards[key] = _card(described, field)
-        card["anchors"].append((view["anchor"], view["audit"]["name"]))
-        data = view["audit"]["data"]
-        fingerprint = data.get("sha256") if field == "model" and isinstance(data, dict) else None
-        if fingerprint and fingerprint not in card["data"]:
-            card["data"].append(fingerprint)
+        for role, described in _described(view["audit"][field]):
+            key = described.get("fingerprint") or described.get("sha256") or json.dumps(described, sort_keys=True, default=str)
+            card = cards.get(key)
+            if card is None:
+                card = cards[key] = _card(described, field, role)
+            card["anchors"].append((view["anchor"], view["audit"]["name"]))
+            if field == "model":
+                for _, data in _described(view["audit"]["data"]):
+                    if data.get("sha256") and data["sha256"] not in card["data"]:
+                        card["data"].append(data["sha256"])
     return list(cards.values())
 
 
-def _card(described: dict[str, Any], field: str) -> dict[str, Any]:
+def _described(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(role, description)`` pairs: one for a plain description, one per part of
+    a nested one such as ``{"train": {...}, "test": {...}}``."""
+    if not isinstance(value, dict) or not value:
+        return []
+    parts = [(str(role), part) for role, part in value.items() if isinstance(part, dict) and part.get("sha256")]
+    if parts and "sha256" not in value:
+        return parts
+    return [("", value)]
+
+
+def _card(described: dict[str, Any], field: str, role: str = "") -> dict[str, Any]:
     fields = MODEL_FIELDS if field == "model" else DATA_FIELDS
     rows = [(label, described[key]) for key, label in fields if described.get(key) is not None]
     if field == "data":
@@ -188,8 +197,9 @@ def _card(described: dict[str, Any], field: str) -> dict[str, Any]:
             rows.append(("fingerprint (sha256)", described["sha256"]))
     shown = {key for key, _ in fields} | set(CLASS_BALANCE_KEYS) | {"name", "sha256", "architecture", "params", "training"}
     rows += [(key, value) for key, value in described.items() if key not in shown and value is not None]
+    title = str(described.get("name") or described.get("source") or described.get("sha256") or field)
     return {
-        "title": str(described.get("name") or described.get("source") or described.get("sha256") or field),
+        "title": f"{title} ({role} split)" if role else title,
         "rows": rows,
         "architecture": described.get("architecture"),
         "hyperparameters": _flat(described.get("params")),

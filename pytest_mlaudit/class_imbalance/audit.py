@@ -1,0 +1,366 @@
+"""The imbalance audit functions: minority-class metrics of a model, fitted with or without resampling.
+
+The resampler is applied to the training split only, through an imbalanced-learn
+``Pipeline``: the user's estimator (and resampler) are cloned, never mutated. When
+the model is itself a pipeline, the resampler goes right before its final
+estimator, so it sees preprocessed features (the paper's order: scale, then SMOTE).
+Before anything is fitted, the leakage guards of :mod:`.leakage` inspect the split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import validation
+from ..adapters import describe_model
+from ..records import Check, Estimate
+from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
+from ..stats import proportion
+from . import leakage
+from .metrics import METRICS, MinorityMetrics, minority_metrics
+
+N_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class ImbalanceResult:
+    """What one imbalance audit measured: minority-class metrics on the test split.
+
+    ``test_positive_rate`` is the test split's class ratio (positives / rows);
+    ``train_positive_rate`` the training split's before resampling (None when a
+    prefitted model was audited without its training split).
+    """
+
+    recall: Estimate
+    precision: Estimate
+    f1: Estimate
+    pr_auc: Estimate | None
+    balanced_accuracy: Estimate
+    g_mean: Estimate
+    specificity: Estimate
+    confusion_matrix: tuple[tuple[int, int], tuple[int, int]]
+    test_positive_rate: Estimate
+    train_positive_rate: Estimate | None
+    positive_label: int
+    resampler: str | None
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @property
+    def suspect(self) -> bool:
+        return any(not check.passed for check in self.checks)
+
+    def estimates(self) -> dict[str, Estimate]:
+        """The metrics by name, in report order (PR-AUC left out when the model gives no scores)."""
+        return {name: getattr(self, name) for name in METRICS if getattr(self, name) is not None}
+
+
+def imbalance(model, X_train=None, y_train=None, X_test=None, y_test=None, *, resampler=None, positive_label: int = 1,
+              prefit: bool = False, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+              requirement=None) -> ImbalanceResult:
+    """Fit ``model`` on the training split (resampled by ``resampler``, if given) and measure it on the test split.
+
+    Minority-class (``positive_label``) recall, precision, F1, PR-AUC, balanced
+    accuracy, G-mean and specificity, each with its interval, and the confusion
+    matrix. ``prefit=True`` audits an already fitted model as it is: the training
+    split is then optional (``imbalance(fitted, X_test=X, y_test=y, prefit=True)``)
+    and, when given, serves the leakage guards and the recorded class ratio only.
+    ``leakage_guard="record"`` records the guards' findings (marking the audit
+    suspect) instead of refusing the split. ``n_resamples`` is the bootstrap size.
+    """
+    with audit_call("imbalance", "minority-class metrics", requirement=requirement) as call:
+        return _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                      leakage_guard, n_resamples)
+
+
+def _assertion(metric: str, title: str):
+    def assertion(model, X_train=None, y_train=None, X_test=None, y_test=None, *, at_least: float | None = None,
+                  at_most: float | None = None, policy: str | None = None, resampler=None, positive_label: int = 1,
+                  prefit: bool = False, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                  requirement=None) -> ImbalanceResult:
+        op, threshold = threshold_spec(at_least, at_most)
+        policy = resolve_policy(policy)
+        with audit_call("imbalance", title, requirement=requirement) as call:
+            result = _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                            leakage_guard, n_resamples)
+            call.gate(metric, op, threshold, policy, requirement)
+        return result
+
+    assertion.__name__ = f"assert_{'minority_' if metric in ('recall', 'precision') else ''}{metric}"
+    assertion.__qualname__ = assertion.__name__
+    assertion.__doc__ = (f"Measure as :func:`imbalance` does, record a gate on {title}, fail on a miss "
+                         "(``at_least=`` or ``at_most=``, ``policy=``, ``requirement=``).")
+    return assertion
+
+
+assert_minority_recall = _assertion("recall", "minority-class recall")
+assert_minority_precision = _assertion("precision", "minority-class precision")
+assert_balanced_accuracy = _assertion("balanced_accuracy", "balanced accuracy")
+
+
+@dataclass(frozen=True)
+class ResamplerComparison:
+    """One :class:`ImbalanceResult` per resampler, in the order compared."""
+
+    results: dict[str, ImbalanceResult]
+
+
+def default_resamplers() -> dict[str, Any]:
+    """The samplers compared by default: none and imbalanced-learn's usual ones, default settings."""
+    from imblearn.combine import SMOTEENN, SMOTETomek
+    from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE, RandomOverSampler
+    from imblearn.under_sampling import RandomUnderSampler
+
+    return {"none": None, "SMOTE": SMOTE(), "random under-sampling": RandomUnderSampler(),
+            "random over-sampling": RandomOverSampler(), "ADASYN": ADASYN(), "BorderlineSMOTE": BorderlineSMOTE(),
+            "SMOTEENN": SMOTEENN(), "SMOTETomek": SMOTETomek()}
+
+
+def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict[str, Any] | None = None, *,
+                       positive_label: int = 1, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                       requirement=None) -> ResamplerComparison:
+    """Fit ``model`` once per resampler (``{name: sampler or None}``, default :func:`default_resamplers`) and compare.
+
+    One record: metrics named ``"<name>/<metric>"``, a comparison table
+    (``extras["tables"]``) and precision against recall per resampler
+    (``extras["points"]``).
+    """
+    with audit_call("imbalance", "resampler comparison", requirement=requirement) as call:
+        if resamplers is None:
+            resamplers = default_resamplers()
+        if not isinstance(resamplers, dict) or not resamplers:
+            raise TypeError(f"resamplers must be a non-empty dict of name -> sampler (or None), got {resamplers!r}")
+        data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, False, leakage_guard)
+        results = {}
+        for name, sampler in resamplers.items():
+            if not isinstance(name, str):
+                raise TypeError(f"resamplers keys must be names (str), got {name!r}")
+            seed = call.seed(f"resampler/{name}")
+            fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
+            call.record.params[f"{name}/resampler_seed"] = seed
+            results[name] = _evaluate(call, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
+            for metric, estimate in results[name].estimates().items():
+                call.metric(f"{name}/{metric}", estimate)
+        call.record.model = describe_model(model)
+        call.record.params["resamplers"] = {name: _sampler_name(s) for name, s in resamplers.items()}
+        call.record.extras["points"] = [{
+            "title": "Precision against recall of the minority class, per resampler",
+            "x_label": "recall", "y_label": "precision",
+            "points": [{"label": name, "x": r.recall.value, "y": r.precision.value} for name, r in results.items()],
+        }]
+        call.record.extras["tables"] = [_comparison_table(results, call.settings.confidence)]
+        return ResamplerComparison(results)
+
+
+@dataclass(frozen=True)
+class _Split:
+    X_train: Any
+    y_train: Any
+    X_test: Any
+    y_test: Any
+    positive_label: int
+    checks: tuple[Check, ...]
+    train_positive_rate: Estimate | None
+    test_positive_rate: Estimate
+
+
+def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
+           n_resamples) -> ImbalanceResult:
+    data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
+    if prefit:
+        if resampler is not None:
+            raise ValueError("resampler= needs a model to fit; with prefit=True the model is audited as it is")
+        _require_fitted(model)
+        fitted = model
+    else:
+        seed = call.seed("resampler")
+        fitted = _fit(model, data, resampler, seed, "resampler")
+        call.record.params["resampler_seed"] = seed
+    call.record.model = describe_model(fitted)
+    call.record.params["resampler"] = _sampler_name(resampler)
+    result = _evaluate(call, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
+    for name, estimate in result.estimates().items():
+        call.metric(name, estimate)
+    (tn, fp), (fn, tp) = result.confusion_matrix
+    call.record.extras["confusion_matrix"] = {"labels": ["rest", str(positive_label)], "matrix": [[tn, fp], [fn, tp]]}
+    return result
+
+
+def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard) -> _Split:
+    """Check the inputs, run the leakage guards, record the data and the class ratios."""
+    import numpy as np
+
+    if leakage_guard not in leakage.GUARD_MODES:
+        raise ValueError(f"leakage_guard must be one of {', '.join(leakage.GUARD_MODES)}, got {leakage_guard!r}")
+    if not isinstance(prefit, bool):
+        raise TypeError(f"prefit must be True or False, got {prefit!r}")
+    if isinstance(positive_label, bool) or not isinstance(positive_label, (int, np.integer)):
+        raise TypeError(f"positive_label must be an integer class label, got {positive_label!r}")
+    if not callable(getattr(model, "predict", None)):
+        raise TypeError(f"model must be a classifier with fit and predict (scikit-learn API), got {type(model).__name__}")
+    if X_test is None or y_test is None:
+        raise TypeError("X_test and y_test are required: the audit measures the model on the test split")
+    X_test = validation.features(X_test, "X_test")
+    y_test = validation.labels(y_test, X_test.shape[0], "y_test", x_name="X_test")
+    _require_both_classes(y_test, positive_label, "y_test")
+    has_train = X_train is not None or y_train is not None
+    if has_train:
+        if X_train is None or y_train is None:
+            raise TypeError("give both X_train and y_train, or neither (with prefit=True)")
+        X_train = validation.features(X_train, "X_train")
+        y_train = validation.labels(y_train, X_train.shape[0], "y_train", x_name="X_train")
+        if X_train.shape[1:] != X_test.shape[1:]:
+            raise ValueError(f"X_train has {X_train.shape[1:]} features per row but X_test has {X_test.shape[1:]}")
+        _require_both_classes(y_train, positive_label, "y_train")
+    elif not prefit:
+        raise TypeError("X_train and y_train are required to fit the model; to audit a fitted model as it is, "
+                        "pass prefit=True")
+
+    test_positive = y_test == positive_label
+    confidence = call.settings.confidence
+    test_rate = proportion(int(test_positive.sum()), test_positive.size, confidence)
+    train_rate = None
+    if has_train:
+        train_positive = y_train == positive_label
+        train_rate = proportion(int(train_positive.sum()), train_positive.size, confidence)
+        checks = leakage.split_checks(X_train, train_positive, X_test, test_positive)
+        call.record.data = {"train": validation.fingerprint(X_train, y_train), "test": validation.fingerprint(X_test, y_test)}
+    else:
+        checks = leakage.test_only_checks(X_test, test_positive)
+        call.record.data = {"test": validation.fingerprint(X_test, y_test)}
+    call.record.checks.extend(checks)
+    call.record.params.update({
+        "positive_label": int(positive_label),
+        "prefit": prefit,
+        "leakage_guard": leakage_guard,
+        "test_class_counts": _class_counts(y_test),
+        "test_positive_rate": test_rate.value,
+        **({"train_class_counts": _class_counts(y_train), "train_positive_rate": train_rate.value} if has_train else {}),
+    })
+    call.metric("test_positive_rate", test_rate)
+    leakage.enforce(checks, leakage_guard)
+    return _Split(X_train, y_train, X_test, y_test, int(positive_label), tuple(checks), train_rate, test_rate)
+
+
+def _require_both_classes(y, positive_label, name: str) -> None:
+    import numpy as np
+
+    classes = np.unique(y)
+    if positive_label not in classes:
+        raise ValueError(f"{name} has no sample of positive_label={positive_label} (classes present: "
+                         f"{classes.tolist()}): minority-class metrics need the positive class")
+    if classes.size < 2:
+        raise ValueError(f"{name} holds only class {positive_label}: minority-class metrics need the other class too")
+
+
+def _class_counts(y) -> dict[str, int]:
+    import numpy as np
+
+    classes, counts = np.unique(y, return_counts=True)
+    return {str(int(c)): int(k) for c, k in zip(classes, counts)}
+
+
+def _require_fitted(model) -> None:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise ValueError(f"model ({type(model).__name__}) is not fitted: prefit=True audits a fitted model as it is; "
+                         "fit it first, or pass the training split without prefit to let the audit fit a clone") from None
+    except TypeError as exc:
+        raise TypeError(f"model must be a scikit-learn compatible estimator: {exc}") from None
+
+
+def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
+    """A clone of ``model`` fitted on the training split, resampled by a clone of ``resampler``.
+
+    ``seed`` becomes the resampler's ``random_state`` where the user left it None (it is
+    recorded in the params as ``resampler_seed``).
+    """
+    from sklearn.base import clone
+
+    try:
+        estimator = clone(model)
+    except TypeError as exc:
+        raise TypeError(f"model must be a scikit-learn compatible estimator (clone failed): {exc}") from None
+    if resampler is not None:
+        estimator = _with_resampler(estimator, _seeded(resampler, seed, resampler_arg))
+    return estimator.fit(data.X_train, data.y_train)
+
+
+def _seeded(resampler, seed: int, name: str):
+    """A clone of ``resampler`` whose unset ``random_state`` (here and in nested samplers) is ``seed``."""
+    from sklearn.base import clone
+
+    if not callable(getattr(resampler, "fit_resample", None)):
+        raise TypeError(f"{name} must be an imbalanced-learn sampler (with fit_resample), got {type(resampler).__name__}")
+    sampler = clone(resampler)
+    unset = {key: seed for key, value in sampler.get_params(deep=True).items()
+             if (key == "random_state" or key.endswith("__random_state")) and value is None}
+    return sampler.set_params(**unset)
+
+
+def _with_resampler(estimator, sampler):
+    from imblearn.pipeline import Pipeline
+
+    steps = getattr(estimator, "steps", None)
+    if isinstance(steps, list):
+        names = {name for name, _ in steps}
+        name = next(n for n in ("resampler", "resampler_", "mlaudit_resampler") if n not in names)
+        return Pipeline([*steps[:-1], (name, sampler), steps[-1]])
+    return Pipeline([("resampler", sampler), ("model", estimator)])
+
+
+def _evaluate(call: AuditCall, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str) -> ImbalanceResult:
+    validation.positive_int(n_resamples, "n_resamples")
+    predicted, scores = _predictions(fitted, data.X_test, data.positive_label)
+    metrics: MinorityMetrics = minority_metrics(data.y_test == data.positive_label, predicted, scores,
+                                                confidence=call.settings.confidence, seed=call.seed(seed_name),
+                                                n_resamples=n_resamples)
+    call.record.params.update({"bootstrap_resamples": n_resamples, "bootstrap": "stratified by class, percentile"})
+    return ImbalanceResult(
+        recall=metrics.recall, precision=metrics.precision, f1=metrics.f1, pr_auc=metrics.pr_auc,
+        balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,
+        confusion_matrix=metrics.confusion_matrix, test_positive_rate=data.test_positive_rate,
+        train_positive_rate=data.train_positive_rate, positive_label=data.positive_label, resampler=resampler,
+        checks=data.checks,
+    )
+
+
+def _predictions(fitted, X, positive_label: int):
+    """Predicted positives (bool) and the positive class's scores (None when the model gives none)."""
+    import numpy as np
+
+    classes = getattr(fitted, "classes_", None)
+    if classes is not None and positive_label not in np.asarray(classes):
+        raise ValueError(f"the model's classes {np.asarray(classes).tolist()} do not include positive_label={positive_label}")
+    predicted = np.asarray(fitted.predict(X)) == positive_label
+    scores = None
+    if classes is not None and callable(getattr(fitted, "predict_proba", None)):
+        column = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
+        scores = np.asarray(fitted.predict_proba(X), dtype=np.float64)[:, column]
+    elif classes is not None and len(classes) == 2 and callable(getattr(fitted, "decision_function", None)):
+        scores = np.asarray(fitted.decision_function(X), dtype=np.float64)
+        if classes[1] != positive_label:
+            scores = -scores
+    return predicted, scores
+
+
+def _sampler_name(sampler) -> str | None:
+    return None if sampler is None else type(sampler).__name__
+
+
+def _comparison_table(results: dict[str, ImbalanceResult], confidence: float) -> dict[str, Any]:
+    def cell(estimate: Estimate | None) -> str:
+        return "n/a" if estimate is None else f"{estimate.value:.3f} [{estimate.low:.3f}, {estimate.high:.3f}]"
+
+    rows = []
+    for name, result in results.items():
+        (tn, fp), (fn, tp) = result.confusion_matrix
+        rows.append([name, *(cell(getattr(result, metric)) for metric in METRICS), tp, fp, fn, tn])
+    return {"title": f"Minority-class metrics per resampler ({confidence:.0%} intervals; training split resampled only)",
+            "columns": ["resampler", "recall", "precision", "F1", "PR-AUC", "balanced accuracy", "G-mean",
+                        "specificity", "TP", "FP", "FN", "TN"],
+            "rows": rows}

@@ -1,0 +1,1 @@
+"""Privacy audits: DP accuracy over seeds and epsilons, privacy budgets, membership inference."""

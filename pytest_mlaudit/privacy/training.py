@@ -1,0 +1,236 @@
+"""Training DP models from a user's factory: the checks on the factory, the privacy
+budget each model spent, and the fits themselves (optionally in parallel).
+
+A factory is ``factory(epsilon, seed) -> unfitted estimator``. An estimator counts as
+differentially private when it (or a pipeline step) has an ``epsilon`` parameter, the
+diffprivlib convention; its budget is read from the diffprivlib ``BudgetAccountant``
+the model spends into. Every model is built under a fresh accountant, so the audit
+neither spends from nor pollutes the user's default one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import validation
+
+
+class PrivacyLeakError(ValueError):
+    """A DP estimator read a bound (data_norm, bounds, ...) from the private data itself."""
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """What the audit keeps of one trained DP model (the model itself is not kept)."""
+
+    epsilon: float
+    seed: int
+    correct: Any  # bool array over the test samples
+    spent: tuple[tuple[float, float], ...]  # (epsilon, delta) spends on the model's accountant
+    digest: str | None  # hash of the learned state, to tell models apart
+    leaks: tuple[str, ...]  # PrivacyLeakWarning messages raised during fit
+
+
+def check_epsilons(epsilons: Any, name: str = "epsilons") -> tuple[float, ...]:
+    if isinstance(epsilons, (int, float)) and not isinstance(epsilons, bool):
+        epsilons = [epsilons]
+    try:
+        values = list(epsilons)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of positive numbers, got {epsilons!r}") from None
+    if not values:
+        raise ValueError(f"{name} is empty: give at least one epsilon")
+    checked = []
+    for i, value in enumerate(values):
+        label = name if len(values) == 1 else f"{name}[{i}]"
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+            raise ValueError(f"{label} must be positive, got {value!r}: epsilon is the privacy loss allowed, and at "
+                             f"epsilon=0 no model can learn from the data (diffprivlib refuses it)")
+        value = validation.positive_number(value, label)
+        checked.append(value)
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"{name} has repeated values: {values!r}")
+    return tuple(checked)
+
+
+def check_seeds(seeds: Any) -> int:
+    seeds = validation.positive_int(seeds, "seeds")
+    if seeds < 2:
+        raise ValueError("seeds must be at least 2: DP training is random, and one run says nothing about the next")
+    return seeds
+
+
+def estimators_of(model: Any) -> list[Any]:
+    """The model and, for a pipeline, each of its steps (recursively)."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        return [est for _, step in steps if step not in (None, "passthrough") for est in estimators_of(step)]
+    return [model]
+
+
+def declared_epsilon(model: Any) -> float | None:
+    """Total epsilon of the estimator's ``epsilon`` parameters (pipeline steps summed), or None."""
+    if not hasattr(model, "get_params"):
+        return None
+    values = [value for key, value in model.get_params(deep=True).items() if key == "epsilon" or key.endswith("__epsilon")]
+    return float(sum(values)) if values else None
+
+
+def build_model(factory: Callable, epsilon: float, seed: int) -> Any:
+    """``factory(epsilon, seed)`` under a fresh BudgetAccountant, checked to be an unfitted DP estimator."""
+    from diffprivlib import BudgetAccountant
+
+    with BudgetAccountant():
+        model = factory(epsilon, seed)
+    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))):
+        raise TypeError(f"factory(epsilon, seed) must return an unfitted estimator with fit and predict, "
+                        f"got {type(model).__name__}")
+    declared = declared_epsilon(model)
+    if declared is None:
+        raise TypeError(
+            f"factory returned {type(model).__module__}.{type(model).__name__}, which has no epsilon parameter: it is "
+            f"not a differentially private estimator. Build a DP model (e.g. diffprivlib.models.LogisticRegression("
+            f"epsilon=epsilon, data_norm=..., random_state=seed)); pass a non-private model as baseline= instead"
+        )
+    if not math.isclose(declared, epsilon, rel_tol=1e-9):
+        raise ValueError(f"factory ignores epsilon: asked for epsilon={epsilon:g}, the estimator it returned has "
+                         f"epsilon={declared:g}; pass the factory's epsilon argument to the estimator")
+    return model
+
+
+def check_baseline(baseline: Any) -> None:
+    if not (callable(getattr(baseline, "fit", None)) and callable(getattr(baseline, "predict", None))):
+        raise TypeError(f"baseline must be an unfitted estimator with fit and predict, got {type(baseline).__name__}")
+    declared = declared_epsilon(baseline)
+    if declared is not None:
+        raise ValueError(f"baseline must be the non-private model, but {type(baseline).__name__} is differentially "
+                         f"private (epsilon={declared:g}); pass e.g. sklearn.linear_model.LogisticRegression")
+
+
+def fit_model(model: Any, X_train, y_train, X_test, y_test, epsilon: float, seed: int) -> TrainedModel:
+    """Fit one DP model and keep what the audit needs: test correctness, budget spent, leaks."""
+    from diffprivlib import BudgetAccountant
+    from diffprivlib.utils import PrivacyLeakWarning
+
+    accountants = []
+    for est in estimators_of(model):
+        accountant = getattr(est, "accountant", None)
+        if isinstance(accountant, BudgetAccountant) and all(accountant is not a for a in accountants):
+            accountants.append(accountant)
+    spent_before = [len(a.spent_budget) for a in accountants]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PrivacyLeakWarning)
+        model.fit(X_train, y_train)
+    leaks = tuple(str(w.message) for w in caught if issubclass(w.category, PrivacyLeakWarning))
+    for w in caught:
+        if not issubclass(w.category, PrivacyLeakWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    spent = tuple((float(e), float(d)) for a, n in zip(accountants, spent_before) for e, d in a.spent_budget[n:])
+    correct = model.predict(X_test) == y_test
+    return TrainedModel(epsilon, seed, correct, spent, learned_state_digest(model), leaks)
+
+
+def leak_error(model_name: str, message: str) -> PrivacyLeakError:
+    names = re.findall(r"`(\w+)`", message) or [w for w in ("bounds", "classes") if w in message] or ["the bound"]
+    setting = " and ".join(f"{name}=..." for name in names)
+    return PrivacyLeakError(
+        f"{model_name} computed {' and '.join(names)} from the private training data, which leaks privacy beyond "
+        f"epsilon (diffprivlib PrivacyLeakWarning). Set {setting} in the estimator your factory builds, from "
+        f"knowledge that does not come from the data; or pass allow_privacy_leak=True to record the leak "
+        f"instead of failing. diffprivlib said: {message.splitlines()[0]}"
+    )
+
+
+def learned_state_digest(model: Any) -> str | None:
+    """Hash of the fitted attributes (scikit-learn's trailing-underscore convention), or None if there are none."""
+    import numpy as np
+
+    digest = hashlib.sha256()
+    found = False
+    for est in estimators_of(model):
+        for name, value in sorted(vars(est).items()):
+            if not name.endswith("_") or name.startswith("_"):
+                continue
+            if isinstance(value, np.ndarray) and value.dtype != object:
+                digest.update(name.encode() + np.ascontiguousarray(value).tobytes())
+                found = True
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                digest.update(f"{name}={value!r}".encode())
+    return digest.hexdigest()[:16] if found else None
+
+
+def train_all(factory: Callable, X_train, y_train, X_test, y_test, epsilons: tuple[float, ...],
+              seeds: tuple[int, ...], allow_privacy_leak: bool) -> list[list[TrainedModel]]:
+    """One model per (epsilon, seed): ``result[i][j]`` for ``epsilons[i]``, ``seeds[j]``.
+
+    All models are built (and checked) first. The fits run in this process with one
+    BLAS thread: DP models are small, and on a busy 2-core machine BLAS threads waiting
+    for each other made the Iris grid ten times slower; two joblib worker processes
+    were slower than one thread too (benchmarks/privacy_speed.py).
+    """
+    models = []
+    previous = None
+    for epsilon in epsilons:
+        for seed in seeds:
+            model = build_model(factory, epsilon, seed)
+            if model is previous:
+                raise ValueError("factory must return a new estimator on each call, but returned the same object twice")
+            previous = model
+            models.append((model, epsilon, seed))
+
+    from threadpoolctl import threadpool_limits
+
+    fits = []
+    with threadpool_limits(limits=1):
+        for model, epsilon, seed in models:
+            fits.append(fit_model(model, X_train, y_train, X_test, y_test, epsilon, seed))
+            if fits[-1].leaks and not allow_privacy_leak:
+                raise leak_error(type(model).__name__, fits[-1].leaks[0])
+    grid = [fits[i * len(seeds):(i + 1) * len(seeds)] for i in range(len(epsilons))]
+    check_factory_uses_arguments(grid, epsilons, seeds)
+    return grid
+
+
+def check_factory_uses_arguments(grid: list[list[TrainedModel]], epsilons, seeds) -> None:
+    """Identical models across seeds (or across epsilons) mean the factory ignores that argument."""
+    for epsilon, row in zip(epsilons, grid):
+        digests = {fit.digest for fit in row}
+        if None not in digests and len(digests) == 1 and len(row) > 1:
+            raise ValueError(
+                f"factory ignores seed: the {len(row)} models trained at epsilon={epsilon:g} with different seeds "
+                f"are identical; pass the factory's seed argument to the estimator (random_state=seed)"
+            )
+    if len(epsilons) > 1:
+        column = [row[0] for row in grid]
+        digests = {fit.digest for fit in column}
+        if None not in digests and len(digests) == 1:
+            raise ValueError(
+                f"factory ignores epsilon: the models trained with seed={seeds[0]} at epsilons "
+                f"{', '.join(f'{e:g}' for e in epsilons)} are identical; pass the factory's epsilon to the estimator"
+            )
+
+
+def data_norm_clipping(model: Any, X_train) -> dict[str, Any] | None:
+    """How many training rows the declared ``data_norm`` clips (diffprivlib scales them down to it).
+
+    Measured on ``X_train`` as given, so only for an estimator that sees it directly
+    (the model itself or a pipeline's first step); None otherwise.
+    """
+    import numpy as np
+
+    first = estimators_of(model)[0]
+    data_norm = first.get_params(deep=False).get("data_norm") if hasattr(first, "get_params") else None
+    if data_norm is None:
+        return None
+    data_norm = float(data_norm)
+    row_norms = np.linalg.norm(np.asarray(X_train, dtype=np.float64).reshape(len(X_train), -1), axis=1)
+    return {
+        "data_norm": data_norm,
+        "max_row_norm": round(float(row_norms.max()), 4),
+        "rows_clipped": round(float(np.mean(row_norms > data_norm)), 4),
+    }

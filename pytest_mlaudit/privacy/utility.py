@@ -1,0 +1,239 @@
+"""Privacy-utility audits: test accuracy of DP models over many seeds, per epsilon,
+beside a non-private baseline, with every model's privacy spend accounted.
+
+DP training is random, so one trained model proves nothing: each epsilon is trained
+once per seed and summarized by the mean (its interval carries both the seed-to-seed
+variation and the finite test set) and by a low quantile (p05: "95% of trainings do
+at least this well"). Seeds derive from ``--mlaudit-seed``, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import validation
+from ..adapters import describe_model
+from ..records import Estimate
+from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
+from ..stats import crossed_proportion, proportion, quantile_interval
+from . import training
+
+STATISTICS = ("mean", "p05")
+LOW_QUANTILE = 0.05
+
+
+@dataclass(frozen=True)
+class DPPoint:
+    """Accuracy of the DP models trained at one epsilon, and the budget they spent."""
+
+    epsilon: float
+    mean_accuracy: Estimate
+    p05_accuracy: Estimate
+    std: float
+    min: float
+    max: float
+    accuracies: tuple[float, ...]  # one per seed, in seed order
+    spent_epsilon: float  # per model, as its BudgetAccountant recorded it
+    spent_delta: float
+    composed_epsilon: float  # all seeds' models at this epsilon together (BudgetAccountant.total)
+    composed_delta: float
+
+
+@dataclass(frozen=True)
+class DPUtilityResult:
+    """What one privacy-utility audit measured."""
+
+    points: tuple[DPPoint, ...]
+    baseline_accuracy: Estimate | None
+    seeds: tuple[int, ...]
+    n_test: int
+
+    def at(self, epsilon: float) -> DPPoint:
+        for point in self.points:
+            if point.epsilon == epsilon:
+                return point
+        raise KeyError(f"epsilon={epsilon:g} was not measured; measured: {[p.epsilon for p in self.points]}")
+
+
+def dp_utility(factory: Callable, X_train, y_train, X_test, y_test, *, epsilons, seeds: int = 20, baseline=None,
+               allow_privacy_leak: bool = False, requirement=None) -> DPUtilityResult:
+    """Test accuracy of ``factory(epsilon, seed)`` models over ``seeds`` seeds at each epsilon.
+
+    ``factory`` returns an unfitted DP estimator (e.g. ``diffprivlib.models.LogisticRegression(
+    epsilon=epsilon, data_norm=..., random_state=seed)``); ``baseline`` an unfitted
+    non-private one, trained once for comparison. The report gets the privacy-utility
+    curve and a per-epsilon table with the budget each model spent.
+    """
+    with audit_call("privacy", "privacy-utility", requirement=requirement) as call:
+        return _measure(call, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
+                        allow_privacy_leak)
+
+
+def assert_dp_accuracy_floor(factory: Callable, X_train, y_train, X_test, y_test, *, epsilon: float,
+                             at_least: float, seeds: int = 20, statistic: str = "mean", baseline=None,
+                             policy: str | None = None, allow_privacy_leak: bool = False, requirement=None) -> DPUtilityResult:
+    """Measure as :func:`dp_utility` at one epsilon and gate its mean (or p05) accuracy.
+
+    ``statistic="mean"`` gates the expected accuracy of a training run; ``"p05"`` the
+    accuracy that 95% of training runs reach. Note that a distribution-free interval
+    for p05 needs many seeds: with fewer than about 72 its lower end is 0, so
+    ``policy="lower"`` on p05 fails until ``seeds`` is raised.
+    """
+    op, threshold = threshold_spec(at_least, None)
+    policy = resolve_policy(policy)
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
+    with audit_call("privacy", f"DP accuracy floor ({statistic})", requirement=requirement) as call:
+        result = _measure(call, factory, X_train, y_train, X_test, y_test, [epsilon], seeds, baseline,
+                          allow_privacy_leak, epsilons_name="epsilon")
+        call.gate(_metric_name(statistic, result.points[0].epsilon), op, threshold, policy, requirement)
+    return result
+
+
+def _metric_name(statistic: str, epsilon: float) -> str:
+    return f"accuracy_{statistic}@eps={epsilon:g}"
+
+
+def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
+             allow_privacy_leak, epsilons_name: str = "epsilons") -> DPUtilityResult:
+    import numpy as np
+
+    if not callable(factory):
+        raise TypeError(f"factory must be a callable factory(epsilon, seed) returning an unfitted DP estimator, "
+                        f"got {type(factory).__name__}")
+    X_train, y_train, X_test, y_test = validation.two_splits(
+        X_train, y_train, X_test, y_test, ("X_train", "y_train", "X_test", "y_test"))
+    epsilons = training.check_epsilons(epsilons, epsilons_name)
+    n_seeds = training.check_seeds(seeds)
+    if baseline is not None:
+        training.check_baseline(baseline)
+    confidence = call.settings.confidence
+
+    seed_list = tuple(int(s) for s in np.random.SeedSequence(call.seed("training")).generate_state(n_seeds))
+    grid = training.train_all(factory, X_train, y_train, X_test, y_test, epsilons, seed_list,
+                              allow_privacy_leak)
+    points = tuple(_point(epsilon, row, confidence) for epsilon, row in zip(epsilons, grid))
+    baseline_accuracy = _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed_list[0], confidence)
+
+    example = training.build_model(factory, epsilons[0], seed_list[0])
+    call.record.model = describe_model(example)
+    call.record.data = validation.fingerprint(X_train, y_train, X_test, y_test)
+    call.record.params = {
+        "epsilons": list(epsilons),
+        "seeds": n_seeds,
+        "seed_values": list(seed_list),
+        "n_train": int(X_train.shape[0]),
+        "n_test": int(X_test.shape[0]),
+        "low_quantile": LOW_QUANTILE,
+        "baseline": None if baseline is None else describe_model(baseline),
+        "allow_privacy_leak": bool(allow_privacy_leak),
+        "budget": _budget_summary(points, n_seeds),
+        "data_norm_clipping": training.data_norm_clipping(example, X_train),
+    }
+    for point in points:
+        call.metric(_metric_name("mean", point.epsilon), point.mean_accuracy)
+        call.metric(_metric_name("p05", point.epsilon), point.p05_accuracy)
+    if baseline_accuracy is not None:
+        call.metric("baseline_accuracy", baseline_accuracy)
+    _record_checks(call, grid)
+    call.record.extras["curves"] = [_curve(points, baseline_accuracy, n_seeds)]
+    call.record.extras["tables"] = [_accuracy_table(points, baseline_accuracy), _budget_table(points, n_seeds)]
+    return DPUtilityResult(points, baseline_accuracy, seed_list, int(X_test.shape[0]))
+
+
+def _point(epsilon: float, row: list[training.TrainedModel], confidence: float) -> DPPoint:
+    import numpy as np
+    from diffprivlib import BudgetAccountant
+
+    correct = np.stack([fit.correct for fit in row])
+    accuracies = correct.mean(axis=1)
+    per_model = [BudgetAccountant(spent_budget=list(fit.spent)).total() if fit.spent else (0.0, 0.0) for fit in row]
+    composed = BudgetAccountant(spent_budget=[s for fit in row for s in fit.spent]).total() if row[0].spent else (0.0, 0.0)
+    return DPPoint(
+        epsilon=epsilon,
+        mean_accuracy=crossed_proportion(correct, confidence),
+        p05_accuracy=quantile_interval(accuracies, LOW_QUANTILE, confidence),
+        std=float(accuracies.std(ddof=1)),
+        min=float(accuracies.min()),
+        max=float(accuracies.max()),
+        accuracies=tuple(float(a) for a in accuracies),
+        spent_epsilon=float(max(e for e, _ in per_model)),
+        spent_delta=float(max(d for _, d in per_model)),
+        composed_epsilon=float(composed[0]),
+        composed_delta=float(composed[1]),
+    )
+
+
+def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int, confidence: float) -> Estimate | None:
+    if baseline is None:
+        return None
+    from sklearn.base import clone
+
+    model = clone(baseline)
+    if "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=seed)
+    model.fit(X_train, y_train)
+    correct = int((model.predict(X_test) == y_test).sum())
+    return proportion(correct, int(y_test.shape[0]), confidence)
+
+
+def _record_checks(call: AuditCall, grid: list[list[training.TrainedModel]]) -> None:
+    fits = [fit for row in grid for fit in row]
+    unaccounted = [fit for fit in fits if not fit.spent]
+    overspent = [fit for fit in fits if fit.spent and sum(e for e, _ in fit.spent) > fit.epsilon * (1 + 1e-9)]
+    detail = f"{len(fits)} models; each spent its requested epsilon on its diffprivlib BudgetAccountant"
+    if unaccounted:
+        detail = f"{len(unaccounted)} of {len(fits)} models recorded no spend on a diffprivlib BudgetAccountant"
+    elif overspent:
+        fit = overspent[0]
+        detail = (f"{len(overspent)} of {len(fits)} models spent more than requested, e.g. "
+                  f"{sum(e for e, _ in fit.spent):g} for epsilon={fit.epsilon:g}")
+    call.check("privacy budget accounted", not unaccounted and not overspent, detail)
+    leaky = [fit for fit in fits if fit.leaks]
+    call.check("no privacy leak", not leaky,
+               f"{len(leaky)} models read a bound from the private data: {leaky[0].leaks[0].splitlines()[0]}"
+               if leaky else "no PrivacyLeakWarning during training")
+
+
+def _budget_summary(points: tuple[DPPoint, ...], n_seeds: int) -> dict[str, Any]:
+    return {
+        "accountant": "diffprivlib.BudgetAccountant, one per model",
+        "per_model": [{"epsilon": p.spent_epsilon, "delta": p.spent_delta} for p in points],
+        "models_trained": n_seeds * len(points),
+        "note": "each released model is (epsilon, delta)-DP; the audit itself trained every model on the same data, "
+                "so releasing all of them would compose to the sums in the budget table",
+    }
+
+
+def _curve(points, baseline: Estimate | None, n_seeds: int) -> dict[str, Any]:
+    x = [p.epsilon for p in points]
+    series = [
+        {"label": f"DP mean over {n_seeds} seeds", "x": x, "y": [p.mean_accuracy.value for p in points],
+         "low": [p.mean_accuracy.low for p in points], "high": [p.mean_accuracy.high for p in points]},
+        {"label": f"DP p05 over {n_seeds} seeds", "x": x, "y": [p.p05_accuracy.value for p in points],
+         "low": [p.p05_accuracy.low for p in points], "high": [p.p05_accuracy.high for p in points]},
+    ]
+    if baseline is not None:
+        series.append({"label": "non-private baseline", "x": x, "y": [baseline.value] * len(x),
+                       "low": [baseline.low] * len(x), "high": [baseline.high] * len(x)})
+    return {"title": "Privacy-utility: test accuracy against epsilon", "x_label": "epsilon (log scale)",
+            "y_label": "test accuracy", "x_scale": "log", "series": series}
+
+
+def _accuracy_table(points, baseline: Estimate | None) -> dict[str, Any]:
+    rows = [[p.epsilon, round(p.mean_accuracy.value, 4), round(p.mean_accuracy.low, 4), round(p.mean_accuracy.high, 4),
+             round(p.std, 4), round(p.min, 4), round(p.p05_accuracy.value, 4), round(p.max, 4), len(p.accuracies)]
+            for p in points]
+    if baseline is not None:
+        rows.append(["non-private", round(baseline.value, 4), round(baseline.low, 4), round(baseline.high, 4),
+                     None, None, None, None, 1])
+    return {"title": "Test accuracy per epsilon", "columns": ["epsilon", "mean", "mean low", "mean high", "std",
+                                                               "min", "p05", "max", "seeds"], "rows": rows}
+
+
+def _budget_table(points, n_seeds: int) -> dict[str, Any]:
+    rows = [[p.epsilon, p.spent_epsilon, p.spent_delta, n_seeds, p.composed_epsilon, p.composed_delta] for p in points]
+    return {"title": "Privacy budget (diffprivlib BudgetAccountant)",
+            "columns": ["requested epsilon", "spent epsilon per model", "spent delta per model", "models",
+                        "composed epsilon (all models)", "composed delta (all models)"], "rows": rows}

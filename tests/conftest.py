@@ -1,0 +1,68 @@
+"""Shared fixtures of the plugin's own tests: a tiny torch classifier and its data.
+
+The classifier labels its own inputs (clean accuracy 1.0 by construction), so the
+robustness numbers in the tests are exact and depend only on the attack.
+"""
+
+import textwrap
+
+import numpy  # noqa: F401  loaded once here: pytester's in-process runs cannot re-import extension modules
+import pytest
+import torch  # noqa: F401
+
+TINY_MODEL_SOURCE = textwrap.dedent('''
+    import numpy as np
+    import torch
+
+
+    def tiny_model():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+
+
+    def tiny_data(model, n=200):
+        X = np.random.default_rng(0).uniform(0.0, 1.0, size=(n, 4)).astype(np.float32)
+        with torch.no_grad():
+            y = model(torch.from_numpy(X)).argmax(1).numpy()
+        return X, y
+''')
+
+
+@pytest.fixture
+def tiny_module(tmp_path_factory):
+    """The tiny model's source imported as a module (the same code pytester projects use)."""
+    import importlib.util
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny_models.py"
+    path.write_text(TINY_MODEL_SOURCE)
+    spec = importlib.util.spec_from_file_location("tiny_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def tiny(tiny_module):
+    model = tiny_module.tiny_model()
+    X, y = tiny_module.tiny_data(model)
+    return model, X, y
+
+
+@pytest.fixture
+def audit_project(pytester):
+    """A pytester project whose conftest offers the tiny model and its data as fixtures."""
+    pytester.makepyfile(tiny_models=TINY_MODEL_SOURCE)
+    pytester.makeconftest('''
+        import pytest
+        from tiny_models import tiny_data, tiny_model
+
+        @pytest.fixture
+        def model():
+            return tiny_model()
+
+        @pytest.fixture
+        def data(model):
+            return tiny_data(model)
+    ''')
+    pytester.syspathinsert()
+    return pytester
