@@ -107,18 +107,23 @@ def points(spec: dict[str, Any], chart_id: str) -> str:
 
 @_styled
 def bars(spec: dict[str, Any], chart_id: str) -> str:
-    """One bar per group with its interval as an error bar (per-group fairness metrics)."""
-    figure, axes = _figure()
+    """One horizontal bar per group with its interval as an error bar (per-group fairness metrics).
+
+    Horizontal, so that long group names ("group=A, age_band=40+") stay readable.
+    """
     entries = spec["bars"]
     labels = [_text(bar.get("label", "")) for bar in entries]
     values = [float(bar["value"]) for bar in entries]
-    lows = [bar.get("low", value) for bar, value in zip(entries, values)]
-    highs = [bar.get("high", value) for bar, value in zip(entries, values)]
-    errors = [[value - float(low) for value, low in zip(values, lows)],
-              [float(high) - value for value, high in zip(values, highs)]]
-    axes.bar(range(len(values)), values, yerr=errors, capsize=3, color="#4e79a7", error_kw={"linewidth": 0.8})
-    axes.set_xticks(range(len(values)), labels, rotation=20 if len(values) > 4 else 0)
-    _decorate(axes, {"y_label": spec.get("metric", ""), **spec}, legend=False)
+    lows = [float(bar.get("low", value)) for bar, value in zip(entries, values)]
+    highs = [float(bar.get("high", value)) for bar, value in zip(entries, values)]
+    errors = [[value - low for value, low in zip(values, lows)], [high - value for value, high in zip(values, highs)]]
+    left = min(2.4, max(MARGINS_IN["left"], 0.3 + 0.068 * max((len(label) for label in labels), default=0)))
+    figure, axes = _figure(width=WIDTH_IN + left - MARGINS_IN["left"], height=1.0 + 0.28 * len(values), left=left)
+    positions = list(range(len(values)))
+    axes.barh(positions, values, xerr=errors, capsize=3, color="#4e79a7", height=0.6, error_kw={"linewidth": 0.8})
+    axes.set_yticks(positions, labels)
+    axes.invert_yaxis()
+    _decorate(axes, {"x_label": spec.get("metric", ""), **spec}, legend=False)
     return _svg(figure, chart_id)
 
 
@@ -132,7 +137,7 @@ def confusion_matrix(spec: dict[str, Any], chart_id: str) -> str:
     labels = [_text(label) for label in spec.get("labels", range(size))]
     shares = [[count / (sum(row) or 1) for count in row] for row in matrix]
     cell = min(0.6, 3.2 / size)
-    figure, axes = _figure(width=0.95 + 0.12 + cell * size, height=0.8 + cell * size, left=0.95)
+    figure, axes = _figure(width=0.95 + MARGINS_IN["right"] + cell * size, height=0.8 + cell * size, left=0.95)
     axes.pcolormesh(shares, cmap="Blues", vmin=0.0, vmax=1.0, edgecolors="white", linewidth=0.5)
     for row in range(size):
         for column in range(size):

@@ -198,11 +198,13 @@ def _card(described: dict[str, Any], field: str, role: str = "") -> dict[str, An
     shown = {key for key, _ in fields} | set(CLASS_BALANCE_KEYS) | {"name", "sha256", "architecture", "params", "training"}
     rows += [(key, value) for key, value in described.items() if key not in shown and value is not None]
     title = str(described.get("name") or described.get("source") or described.get("sha256") or field)
+    hyperparameters = _flat(described.get("params"))
     return {
         "title": f"{title} ({role} split)" if role else title,
         "rows": rows,
         "architecture": described.get("architecture"),
-        "hyperparameters": _flat(described.get("params")),
+        "hyperparameters": [(key, value) for key, value in hyperparameters if value is not None],
+        "defaults": sum(value is None for _, value in hyperparameters),
         "training": _flat(described.get("training")),
         "anchors": [],
         "data": [],  # fingerprints of the data the model was audited on
