@@ -33,7 +33,7 @@ from . import validation
 from .adapters import describe_model
 from .recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from .records import Estimate
-from .stats import bootstrap_percentile, paired_difference, proportion, wilson_interval
+from .stats import bootstrap_percentile, bootstrap_weights, paired_difference, proportion, wilson_interval
 
 FOUR_FIFTHS = 0.8
 DISPARITIES = (
@@ -455,12 +455,12 @@ def _rate(value, successes, n, confidence) -> Estimate:
 
 
 def _resample_counts(counts, n_bootstrap: int, rng):
-    """Confusion counts of ``n_bootstrap`` resamples, each group resampled to its own size."""
+    """Confusion counts (groups, 4) of ``n_bootstrap`` resamples, each group resampled to its own size."""
     import numpy as np
 
-    sizes = counts.sum(axis=1)
-    draws = [rng.multinomial(size, row / size, size=n_bootstrap) for size, row in zip(sizes, counts)]
-    return np.stack(draws, axis=1)
+    groups = np.repeat(np.arange(counts.shape[0]), counts.shape[1])
+    weights = bootstrap_weights(counts.ravel(), groups, n_resamples=n_bootstrap, seed=rng)
+    return weights.reshape(n_bootstrap, *counts.shape)
 
 
 def _disparities_from_counts(counts) -> dict[str, Any]:
