@@ -31,6 +31,7 @@ from typing import Any
 
 from . import validation
 from .adapters import describe_model
+from .estimators import require_fitted
 from .recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from .records import Estimate
 from .stats import bootstrap_percentile, bootstrap_weights, paired_difference, proportion, wilson_interval
@@ -307,16 +308,8 @@ def _n_rows(X, name: str) -> int:
 
 
 def _check_prefit(model, positive_label) -> None:
-    """A prefitted model's scores must be those of the positive class (column 1)."""
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError("prefit=True but model is not fitted: fit it first, or pass prefit=False") from None
-    except TypeError:
-        pass
+    """A prefitted model must be fitted, and its scores those of the positive class (column 1)."""
+    require_fitted(model, "prefit=True takes it as fitted; fit it first, or pass prefit=False")
     classes = getattr(model, "classes_", None)
     if classes is not None and len(classes) == 2 and classes[1] != positive_label:
         raise ValueError(

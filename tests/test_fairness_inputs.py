@@ -131,6 +131,6 @@ def test_mitigation_of_a_prefitted_model_whose_second_class_is_not_the_positive_
 
 
 def test_mitigation_of_an_unfitted_model_declared_prefit():
-    with pytest.raises(ValueError, match="prefit=True but model is not fitted"):
+    with pytest.raises(ValueError, match=r"model \(LogisticRegression\) is not fitted: prefit=True takes it as fitted"):
         mla.compare_mitigation(LogisticRegression(), X, Y, X, Y, sensitive_features_train=GROUP,
                                sensitive_features_test=GROUP, prefit=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import validation
 from ..adapters import describe_model
+from ..estimators import require_fitted
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
@@ -170,7 +171,8 @@ def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_la
     if prefit:
         if resampler is not None:
             raise ValueError("resampler= needs a model to fit; with prefit=True the model is audited as it is")
-        _require_fitted(model)
+        require_fitted(model, "prefit=True audits a fitted model as it is; fit it first, or pass the training split "
+                              "without prefit to let the audit fit a clone")
         fitted = model
     else:
         seed = call.seed("resampler")
@@ -258,19 +260,6 @@ def _class_counts(y) -> dict[str, int]:
 
     classes, counts = np.unique(y, return_counts=True)
     return {str(int(c)): int(k) for c, k in zip(classes, counts)}
-
-
-def _require_fitted(model) -> None:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError(f"model ({type(model).__name__}) is not fitted: prefit=True audits a fitted model as it is; "
-                         "fit it first, or pass the training split without prefit to let the audit fit a clone") from None
-    except TypeError as exc:
-        raise TypeError(f"model must be a scikit-learn compatible estimator: {exc}") from None
 
 
 def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
