@@ -178,15 +178,28 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     if missing:
         raise ValueError(f"{name} contains {missing} NaN or missing labels")
     classes = _sorted_values(array)
-    if len(classes) == 1:
-        raise ValueError(f"{name} has a single class ({classes[0]!r}): the audit needs samples of both classes")
     if len(classes) > 2:
         raise ValueError(f"{name} must hold two classes, got {len(classes)}: {classes[:5]}")
+    return positive_class(array, positive_label, name, classes).astype(np.int64), classes
+
+
+def positive_class(y, positive_label: Any, name: str = "y", classes: list | None = None):
+    """Which samples are of ``positive_label`` (a boolean array), refusing labels without both sides.
+
+    The positive class is the favourable outcome (fairness) or the minority class
+    (imbalance); every other label is the rest, and ``y`` must hold both.
+    ``classes`` are y's distinct labels when the caller already has them.
+    """
+    classes = _sorted_values(y) if classes is None else classes
     if positive_label not in classes:
         if any(isinstance(c, str) for c in classes):
             raise ValueError(f"{name} holds string labels {classes}: give positive_label= one of them")
-        raise ValueError(f"positive_label={positive_label!r} is not one of {name}'s classes {classes}")
-    return (array == positive_label).astype(np.int64), classes
+        raise ValueError(f"{name} has no sample of positive_label={positive_label!r} (its classes: {classes}): "
+                         f"the audit needs samples of the positive class")
+    if len(classes) == 1:
+        raise ValueError(f"{name} holds only class {positive_label!r} (positive_label): the audit needs samples "
+                         f"of the other class too")
+    return y == positive_label
 
 
 def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):

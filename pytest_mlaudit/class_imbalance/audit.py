@@ -204,7 +204,7 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
         raise TypeError("X_test and y_test are required: the audit measures the model on the test split")
     X_test = validation.features(X_test, "X_test")
     y_test = validation.labels(y_test, X_test.shape[0], "y_test", x_name="X_test")
-    _require_both_classes(y_test, positive_label, "y_test")
+    test_positive = validation.positive_class(y_test, positive_label, "y_test")
     has_train = X_train is not None or y_train is not None
     if has_train:
         if X_train is None or y_train is None:
@@ -213,17 +213,15 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
         y_train = validation.labels(y_train, X_train.shape[0], "y_train", x_name="X_train")
         if X_train.shape[1:] != X_test.shape[1:]:
             raise ValueError(f"X_train has {X_train.shape[1:]} features per row but X_test has {X_test.shape[1:]}")
-        _require_both_classes(y_train, positive_label, "y_train")
+        train_positive = validation.positive_class(y_train, positive_label, "y_train")
     elif not prefit:
         raise TypeError("X_train and y_train are required to fit the model; to audit a fitted model as it is, "
                         "pass prefit=True")
 
-    test_positive = y_test == positive_label
     confidence = call.settings.confidence
     test_rate = proportion(int(test_positive.sum()), test_positive.size, confidence)
     train_rate = None
     if has_train:
-        train_positive = y_train == positive_label
         train_rate = proportion(int(train_positive.sum()), train_positive.size, confidence)
         checks = leakage.split_checks(X_train, train_positive, X_test, test_positive)
         call.record.data = {"train": validation.fingerprint(X_train, y_train), "test": validation.fingerprint(X_test, y_test)}
@@ -242,17 +240,6 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
     call.metric("test_positive_rate", test_rate)
     leakage.enforce(checks, leakage_guard)
     return _Split(X_train, y_train, X_test, y_test, int(positive_label), tuple(checks), train_rate, test_rate)
-
-
-def _require_both_classes(y, positive_label, name: str) -> None:
-    import numpy as np
-
-    classes = np.unique(y)
-    if positive_label not in classes:
-        raise ValueError(f"{name} has no sample of positive_label={positive_label} (classes present: "
-                         f"{classes.tolist()}): minority-class metrics need the positive class")
-    if classes.size < 2:
-        raise ValueError(f"{name} holds only class {positive_label}: minority-class metrics need the other class too")
 
 
 def _class_counts(y) -> dict[str, int]:
