@@ -33,7 +33,7 @@ from . import validation
 from .adapters import describe_model
 from .estimators import require_fitted
 from .recording import AuditCall, audit_call, resolve_policy, threshold_spec
-from .records import Estimate
+from .records import Estimate, jsonable
 from .stats import bootstrap_percentile, bootstrap_weights, paired_difference, proportion, wilson_interval
 
 FOUR_FIFTHS = 0.8
@@ -488,8 +488,7 @@ def _fingerprint(X, y01, sensitive) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    if type(X).__module__.split(".")[0] == "torch":
-        X = X.detach().cpu().numpy()
+    X = validation.from_torch(X)
     if isinstance(X, pd.DataFrame):
         table = X
     else:
@@ -502,19 +501,12 @@ def _fingerprint(X, y01, sensitive) -> dict[str, Any]:
     return fingerprint
 
 
-def _jsonable(label) -> Any:
-    if isinstance(label, (bool, int, float, str)):
-        return label
-    item = getattr(label, "item", None)
-    return item() if callable(item) else repr(label)
-
-
 def _params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> dict[str, Any]:
     return {
         "sensitive_features": list(sensitive.columns),
         "groups": [g.group for g in result.intersection.groups],
         "group_sizes": [g.size for g in result.intersection.groups],
-        "positive_label": _jsonable(positive_label),
+        "positive_label": jsonable(positive_label),
         "n_samples": result.n,
         "n_bootstrap": n_bootstrap,
         "bootstrap": BOOTSTRAP_METHOD,

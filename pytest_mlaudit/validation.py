@@ -11,12 +11,18 @@ import math
 from typing import Any
 
 
+def from_torch(value: Any) -> Any:
+    """A torch tensor as a numpy array (detached, on the CPU); anything else as it is."""
+    if type(value).__module__.split(".")[0] == "torch":
+        return value.detach().cpu().numpy()
+    return value
+
+
 def as_array(value: Any, name: str):
     """``value`` as a numpy array, or a TypeError that names the argument."""
     import numpy as np
 
-    if type(value).__module__.split(".")[0] == "torch":
-        value = value.detach().cpu().numpy()
+    value = from_torch(value)
     if isinstance(value, (str, bytes, dict)) or value is None:
         raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
     try:
@@ -167,9 +173,7 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     """
     import numpy as np
 
-    if type(value).__module__.split(".")[0] == "torch":
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value)
+    array = np.asarray(from_torch(value))
     if array.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
     if array.shape[0] != n_samples:
@@ -224,9 +228,7 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
     else:
         if value is None or isinstance(value, (str, bytes)):
             raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
-        if type(value).__module__.split(".")[0] == "torch":
-            value = value.detach().cpu().numpy()
-        array = np.asarray(value)
+        array = np.asarray(from_torch(value))
         if array.ndim == 1:
             frame = pd.DataFrame({"sensitive_feature": array})
         elif array.ndim == 2:
