@@ -77,12 +77,17 @@ def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
 def two_splits(X_a, y_a, X_b, y_b, names: tuple[str, str, str, str]):
     """Two labelled splits of the same features (e.g. train and test), each checked, rows of one shape."""
     X_a = features(X_a, names[0])
-    y_a = labels(y_a, X_a.shape[0], names[1])
+    y_a = labels(y_a, X_a.shape[0], names[1], x_name=names[0])
     X_b = features(X_b, names[2])
-    y_b = labels(y_b, X_b.shape[0], names[3])
-    if X_a.shape[1:] != X_b.shape[1:]:
-        raise ValueError(f"{names[0]} has rows of shape {X_a.shape[1:]} but {names[2]} of shape {X_b.shape[1:]}")
+    y_b = labels(y_b, X_b.shape[0], names[3], x_name=names[2])
+    check_same_rows(X_a, X_b, names[0], names[2])
     return X_a, y_a, X_b, y_b
+
+
+def check_same_rows(X_a, X_b, name_a: str, name_b: str) -> None:
+    """Two feature arrays of the same model must have rows of one shape."""
+    if X_a.shape[1:] != X_b.shape[1:]:
+        raise ValueError(f"{name_a} has rows of shape {X_a.shape[1:]} but {name_b} of shape {X_b.shape[1:]}")
 
 
 def check_labels_fit(y, n_classes: int, name: str = "y") -> None:

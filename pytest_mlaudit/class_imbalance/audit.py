@@ -211,8 +211,7 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
             raise TypeError("give both X_train and y_train, or neither (with prefit=True)")
         X_train = validation.features(X_train, "X_train")
         y_train = validation.labels(y_train, X_train.shape[0], "y_train", x_name="X_train")
-        if X_train.shape[1:] != X_test.shape[1:]:
-            raise ValueError(f"X_train has {X_train.shape[1:]} features per row but X_test has {X_test.shape[1:]}")
+        validation.check_same_rows(X_train, X_test, "X_train", "X_test")
         train_positive = validation.positive_class(y_train, positive_label, "y_train")
     elif not prefit:
         raise TypeError("X_train and y_train are required to fit the model; to audit a fitted model as it is, "
