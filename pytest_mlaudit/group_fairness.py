@@ -245,8 +245,8 @@ def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive
     from sklearn.base import clone
 
     n_train, n_test = _n_rows(X_train, "X_train"), _n_rows(X_test, "X_test")
-    y_train01, _ = validation.binary_labels(y_train, n_train, positive_label, "y_train")
-    y_test01, classes = validation.binary_labels(y_test, n_test, positive_label, "y_test")
+    y_train01, _ = validation.binary_labels(y_train, n_train, positive_label, "y_train", "X_train")
+    y_test01, classes = validation.binary_labels(y_test, n_test, positive_label, "y_test", "X_test")
     s_train = validation.sensitive_features(sensitive_train, n_train, "sensitive_features_train")
     s_test = validation.sensitive_features(sensitive_test, n_test, "sensitive_features_test")
     if list(s_train.columns) != list(s_test.columns):

@@ -56,11 +56,7 @@ def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     """Integer class labels, one per sample."""
     import numpy as np
 
-    array = as_array(value, name)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
-    if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
+    array = _one_label_per_sample(as_array(value, name), n_samples, name, x_name)
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinite values")
@@ -72,6 +68,14 @@ def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     if array.min() < 0:
         raise ValueError(f"{name} has negative label {int(array.min())}; labels must be 0..n_classes-1")
     return array.astype(np.int64, copy=False)
+
+
+def _one_label_per_sample(array, n_samples: int, name: str, x_name: str):
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
+    return array
 
 
 def two_splits(X_a, y_a, X_b, y_b, names: tuple[str, str, str, str]):
@@ -170,7 +174,7 @@ def _sorted_values(values) -> list:
     return sorted(set(values.tolist()), key=lambda v: (str(type(v)), str(v)))
 
 
-def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y"):
+def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y", x_name: str = "X"):
     """Binary labels as ``(is_positive, classes)``: a 0/1 int array and the two labels.
 
     Labels may be numbers or strings ("<=50K", ">50K"); ``positive_label`` names the
@@ -178,11 +182,7 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     """
     import numpy as np
 
-    array = np.asarray(from_torch(value))
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
-    if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+    array = _one_label_per_sample(np.asarray(from_torch(value)), n_samples, name, x_name)
     missing = _missing_count(array)
     if missing:
         raise ValueError(f"{name} contains {missing} NaN or missing labels")
