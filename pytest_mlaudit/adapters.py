@@ -8,12 +8,12 @@ written once. torch is imported inside the functions: loading this module is fre
 from __future__ import annotations
 
 import hashlib
-import math
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from .records import jsonable
 from .session import current_settings, plugin_hook
 
 
@@ -166,12 +166,4 @@ def describe_model(model: Any) -> dict[str, Any]:
 def _jsonable_params(estimator: Any) -> dict[str, Any]:
     if not hasattr(estimator, "get_params"):
         return {}
-    params = {}
-    for key, value in estimator.get_params(deep=False).items():
-        if isinstance(value, float) and not math.isfinite(value):
-            params[key] = repr(value)  # XGBoost's missing=nan: JSON has no NaN
-        elif value is None or isinstance(value, (bool, int, float, str)):
-            params[key] = value
-        else:
-            params[key] = repr(value)[:200]
-    return params
+    return {key: jsonable(value) for key, value in estimator.get_params(deep=False).items()}

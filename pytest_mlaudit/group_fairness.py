@@ -31,9 +31,10 @@ from typing import Any
 
 from . import validation
 from .adapters import describe_model
+from .estimators import require_fitted
 from .recording import AuditCall, audit_call, resolve_policy, threshold_spec
-from .records import Estimate
-from .stats import bootstrap_percentile, paired_difference, proportion, wilson_interval
+from .records import Estimate, jsonable
+from .stats import bootstrap_percentile, bootstrap_weights, paired_difference, proportion, wilson_interval
 
 FOUR_FIFTHS = 0.8
 DISPARITIES = (
@@ -244,8 +245,8 @@ def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive
     from sklearn.base import clone
 
     n_train, n_test = _n_rows(X_train, "X_train"), _n_rows(X_test, "X_test")
-    y_train01, _ = validation.binary_labels(y_train, n_train, positive_label, "y_train")
-    y_test01, classes = validation.binary_labels(y_test, n_test, positive_label, "y_test")
+    y_train01, _ = validation.binary_labels(y_train, n_train, positive_label, "y_train", "X_train")
+    y_test01, classes = validation.binary_labels(y_test, n_test, positive_label, "y_test", "X_test")
     s_train = validation.sensitive_features(sensitive_train, n_train, "sensitive_features_train")
     s_test = validation.sensitive_features(sensitive_test, n_test, "sensitive_features_test")
     if list(s_train.columns) != list(s_test.columns):
@@ -307,16 +308,8 @@ def _n_rows(X, name: str) -> int:
 
 
 def _check_prefit(model, positive_label) -> None:
-    """A prefitted model's scores must be those of the positive class (column 1)."""
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError("prefit=True but model is not fitted: fit it first, or pass prefit=False") from None
-    except TypeError:
-        pass
+    """A prefitted model must be fitted, and its scores those of the positive class (column 1)."""
+    require_fitted(model, "prefit=True takes it as fitted; fit it first, or pass prefit=False")
     classes = getattr(model, "classes_", None)
     if classes is not None and len(classes) == 2 and classes[1] != positive_label:
         raise ValueError(
@@ -455,12 +448,12 @@ def _rate(value, successes, n, confidence) -> Estimate:
 
 
 def _resample_counts(counts, n_bootstrap: int, rng):
-    """Confusion counts of ``n_bootstrap`` resamples, each group resampled to its own size."""
+    """Confusion counts (groups, 4) of ``n_bootstrap`` resamples, each group resampled to its own size."""
     import numpy as np
 
-    sizes = counts.sum(axis=1)
-    draws = [rng.multinomial(size, row / size, size=n_bootstrap) for size, row in zip(sizes, counts)]
-    return np.stack(draws, axis=1)
+    groups = np.repeat(np.arange(counts.shape[0]), counts.shape[1])
+    weights = bootstrap_weights(counts.ravel(), groups, n_resamples=n_bootstrap, seed=rng)
+    return weights.reshape(n_bootstrap, *counts.shape)
 
 
 def _disparities_from_counts(counts) -> dict[str, Any]:
@@ -495,8 +488,7 @@ def _fingerprint(X, y01, sensitive) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    if type(X).__module__.split(".")[0] == "torch":
-        X = X.detach().cpu().numpy()
+    X = validation.from_torch(X)
     if isinstance(X, pd.DataFrame):
         table = X
     else:
@@ -509,19 +501,12 @@ def _fingerprint(X, y01, sensitive) -> dict[str, Any]:
     return fingerprint
 
 
-def _jsonable(label) -> Any:
-    if isinstance(label, (bool, int, float, str)):
-        return label
-    item = getattr(label, "item", None)
-    return item() if callable(item) else repr(label)
-
-
 def _params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> dict[str, Any]:
     return {
         "sensitive_features": list(sensitive.columns),
         "groups": [g.group for g in result.intersection.groups],
         "group_sizes": [g.size for g in result.intersection.groups],
-        "positive_label": _jsonable(positive_label),
+        "positive_label": jsonable(positive_label),
         "n_samples": result.n,
         "n_bootstrap": n_bootstrap,
         "bootstrap": BOOTSTRAP_METHOD,

@@ -16,6 +16,23 @@ SCHEMA = "pytest-mlaudit/1"
 OUTCOMES = ("passed", "failed", "error")
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` as a JSON-native scalar, for a record's params or model card.
+
+    None, booleans, integers, finite floats and strings stay as they are; numpy (or
+    torch) scalars become their Python value; NaN and infinities (JSON has neither)
+    and anything else become their repr, cut at 200 characters.
+    """
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:
+        return jsonable(item())
+    return repr(value)[:200]
+
+
 @dataclass(frozen=True)
 class Estimate:
     """A measured quantity with its confidence interval.

@@ -5,10 +5,11 @@ they stay inside [0, 1], behave at 0 and 1, and have close to nominal coverage d
 small n. Clopper-Pearson (exact, conservative) is there for compliance settings and for
 the membership-inference epsilon bound. Differences of paired proportions (accuracy
 drop) use Newcombe's hybrid score interval. Statistics with no closed form get a
-percentile bootstrap: seeded and stratified by class for F1 and PR-AUC
-(:func:`stratified_bootstrap`), or from replicates the caller draws for rates over
-groups (:func:`bootstrap_percentile`). scipy and numpy are imported inside the functions
-that need them, so that loading this module costs nothing.
+seeded percentile bootstrap, stratified: :func:`bootstrap_weights` draws the resamples
+(by class for F1 and PR-AUC, by group for disparities between groups) and
+:func:`bootstrap_percentile` turns the replicates into an Estimate;
+:func:`stratified_bootstrap` does both for a statistic of units. scipy and numpy are
+imported inside the functions that need them, so that loading this module costs nothing.
 """
 
 from __future__ import annotations
@@ -109,28 +110,6 @@ def paired_difference(
     return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence)
 
 
-def bootstrap_percentile(value: float, replicates, n: int, confidence: float = 0.95,
-                         method: str = "bootstrap-percentile") -> Estimate:
-    """A statistic with the percentile interval of its bootstrap replicates.
-
-    ``value`` is the statistic on the data, ``replicates`` its values on resamples
-    (drawn by the caller, from a seeded generator); ``n`` is the number of samples.
-    Replicates where the statistic is undefined (NaN, e.g. a resample without a
-    positive sample) are left out. The interval is widened to contain ``value`` where
-    the bootstrap distribution is biased (as for a maximum or a range over groups).
-    """
-    import numpy as np
-
-    _check_confidence(confidence)
-    values = np.asarray(replicates, dtype=np.float64).ravel()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        raise ValueError("no bootstrap replicate of the statistic is defined")
-    alpha = 1.0 - confidence
-    low, high = (float(q) for q in np.quantile(values, [alpha / 2, 1 - alpha / 2]))
-    return Estimate(value, min(low, value), max(high, value), n, method, confidence)
-
-
 def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> bool:
     """Whether an estimate meets ``op threshold`` under a gate policy.
 
@@ -152,35 +131,84 @@ def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> b
 
 
 # ---------------------------------------------------------------------------
-# Stratified bootstrap (imbalance audits): metrics without a closed-form interval.
+# Stratified bootstrap: statistics without a closed-form interval (F1 and PR-AUC
+# in the imbalance audits, disparities between groups in the fairness audits).
 # ---------------------------------------------------------------------------
 
 
 BOOTSTRAP_METHOD = "bootstrap-percentile-stratified"
 
 
+def bootstrap_weights(counts, strata, *, n_resamples: int, seed):
+    """Multiplicity weights of ``n_resamples`` stratified bootstrap resamples of counted units.
+
+    ``counts[j]`` is the number of units in cell ``j`` (units a statistic cannot tell
+    apart, e.g. one group's true positives) and ``strata[j]`` the stratum the cell lies
+    in (a class, a group). Each stratum is resampled with replacement to its own size:
+    drawing its ``m`` units and counting them per cell is exactly a multinomial draw of
+    ``m`` over its cells with the observed shares, so the weights come straight from
+    ``multinomial``, at a cost of ``n_resamples * n_cells`` numbers whatever the number
+    of units. Returns an array of shape ``(n_resamples, n_cells)`` (an empty cell has
+    probability 0). The strata are drawn in sorted order from one generator: ``seed`` is
+    an integer, or a numpy ``Generator`` to continue drawing from.
+    """
+    import numpy as np
+
+    counts = np.asarray(counts)
+    strata = np.asarray(strata)
+    if counts.ndim != 1 or counts.shape != strata.shape:
+        raise ValueError(f"counts and strata must be 1-D, one entry per cell: got shapes {counts.shape} and {strata.shape}")
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((n_resamples, counts.size))
+    for stratum in np.unique(strata):
+        cells = np.flatnonzero(strata == stratum)
+        m = int(counts[cells].sum())
+        if m:
+            weights[:, cells] = rng.multinomial(m, counts[cells] / m, size=n_resamples)
+    return weights
+
+
+def bootstrap_percentile(value: float, replicates, n: int, confidence: float = 0.95,
+                         method: str = "bootstrap-percentile") -> Estimate:
+    """A statistic with the percentile interval of its bootstrap replicates.
+
+    ``value`` is the statistic on the data, ``replicates`` its values on resamples
+    (e.g. from :func:`bootstrap_weights`); ``n`` is the number of units. Replicates
+    where the statistic is undefined (NaN, e.g. a resampled group without a positive
+    sample) are left out. The interval is widened to contain ``value`` where the
+    bootstrap distribution is biased (as for a maximum or a range over groups).
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    values = np.asarray(replicates, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no bootstrap replicate of the statistic is defined")
+    alpha = 1.0 - confidence
+    low, high = (float(q) for q in np.quantile(values, [alpha / 2, 1 - alpha / 2]))
+    return Estimate(value, min(low, value), max(high, value), n, method, confidence)
+
+
 def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: int, cells=None,
                          n_resamples: int = 1000, confidence: float = 0.95) -> dict[str, Estimate]:
-    """Percentile intervals for statistics that have no closed-form interval (F1, PR-AUC, ...).
+    """Percentile intervals of statistics of units, resampled within strata (:func:`bootstrap_weights`).
 
     The units are resampled with replacement *within* each stratum (e.g. each class of
-    a test split), so every resample keeps the class counts of the sample: a resample
-    never lacks the minority class, and the interval describes a stratified test split.
+    a test split, ``strata[i]`` being unit i's), so every resample keeps the class
+    counts of the sample: a resample never lacks the minority class, and the interval
+    describes a stratified test split.
 
     Resamples reach ``statistic`` as multiplicity weights: ``statistic(weights)`` gets an
-    array of shape ``(n_resamples, n_cells)`` (how many drawn units fell in each cell)
-    and returns ``{name: array of shape (n_resamples,)}``, all resamples at once. A
-    cell is a set of units the statistic cannot tell apart (``cells[i]`` is unit i's
-    cell id, 0..n_cells-1, each cell inside one stratum; by default every unit is its
-    own cell). Drawing ``m`` units of a stratum with replacement and counting them per
-    cell is exactly a multinomial draw over the stratum's cells, which is how the
-    weights are made: with a few hundred cells, 1,000 resamples of 18,000 units cost
-    milliseconds (memory: ``n_resamples * n_cells`` floats).
+    array of shape ``(n_resamples, n_cells)`` and returns ``{name: array of shape
+    (n_resamples,)}``, all resamples at once, each value defined (stratification keeps
+    every class in every resample). ``cells[i]`` is unit i's cell id, 0..n_cells-1,
+    each cell inside one stratum; by default every unit is its own cell. With a few
+    hundred cells, 1,000 resamples of 18,000 units cost milliseconds.
 
     ``point`` holds each statistic on the sample itself (computed by the caller with the
-    reference implementation); it is the Estimate's value, and the interval is widened
-    to contain it if the percentile interval does not. ``seed`` makes the resamples
-    reproducible; ``n`` of each Estimate is the number of units.
+    reference implementation); it is the Estimate's value (:func:`bootstrap_percentile`).
+    ``seed`` makes the resamples reproducible; ``n`` of each Estimate is the number of units.
     """
     import numpy as np
 
@@ -194,25 +222,19 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     if cells.shape != strata.shape:
         raise ValueError(f"cells must give one cell id per unit: {cells.shape} against strata {strata.shape}")
     n_cells = int(cells.max()) + 1
-    rng = np.random.default_rng(seed)
-    weights = np.zeros((n_resamples, n_cells))
-    for label in np.unique(strata):
-        members = np.bincount(cells[strata == label], minlength=n_cells)
-        present = np.flatnonzero(members)
-        if np.isin(present, cells[strata != label]).any():
-            raise ValueError("each cell must lie inside one stratum")
-        m = int(members.sum())
-        weights[:, present] = rng.multinomial(m, members[present] / m, size=n_resamples)
+    _, unit_stratum = np.unique(strata, return_inverse=True)
+    cell_stratum = np.full(n_cells, -1)
+    cell_stratum[cells] = unit_stratum
+    if np.any(cell_stratum[cells] != unit_stratum):
+        raise ValueError("each cell must lie inside one stratum")
+    weights = bootstrap_weights(np.bincount(cells, minlength=n_cells), cell_stratum, n_resamples=n_resamples, seed=seed)
     values = statistic(weights)
-    alpha = 1.0 - confidence
     estimates = {}
     for name, value in point.items():
         samples = np.asarray(values[name], dtype=float)
         if samples.shape != (n_resamples,) or not np.isfinite(samples).all():
             raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
-        low, high = (float(q) for q in np.quantile(samples, [alpha / 2, 1 - alpha / 2]))
-        value = float(value)
-        estimates[name] = Estimate(value, min(low, value), max(high, value), strata.size, BOOTSTRAP_METHOD, confidence)
+        estimates[name] = bootstrap_percentile(float(value), samples, strata.size, confidence, BOOTSTRAP_METHOD)
     return estimates
 
 

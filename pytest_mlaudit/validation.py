@@ -11,12 +11,18 @@ import math
 from typing import Any
 
 
+def from_torch(value: Any) -> Any:
+    """A torch tensor as a numpy array (detached, on the CPU); anything else as it is."""
+    if type(value).__module__.split(".")[0] == "torch":
+        return value.detach().cpu().numpy()
+    return value
+
+
 def as_array(value: Any, name: str):
     """``value`` as a numpy array, or a TypeError that names the argument."""
     import numpy as np
 
-    if type(value).__module__.split(".")[0] == "torch":
-        value = value.detach().cpu().numpy()
+    value = from_torch(value)
     if isinstance(value, (str, bytes, dict)) or value is None:
         raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
     try:
@@ -50,11 +56,7 @@ def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     """Integer class labels, one per sample."""
     import numpy as np
 
-    array = as_array(value, name)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
-    if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
+    array = _one_label_per_sample(as_array(value, name), n_samples, name, x_name)
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise ValueError(f"{name} contains NaN or infinite values")
@@ -68,15 +70,28 @@ def labels(value: Any, n_samples: int, name: str = "y", x_name: str = "X"):
     return array.astype(np.int64, copy=False)
 
 
+def _one_label_per_sample(array, n_samples: int, name: str, x_name: str):
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
+    if array.shape[0] != n_samples:
+        raise ValueError(f"{name} has {array.shape[0]} labels but {x_name} has {n_samples} samples")
+    return array
+
+
 def two_splits(X_a, y_a, X_b, y_b, names: tuple[str, str, str, str]):
     """Two labelled splits of the same features (e.g. train and test), each checked, rows of one shape."""
     X_a = features(X_a, names[0])
-    y_a = labels(y_a, X_a.shape[0], names[1])
+    y_a = labels(y_a, X_a.shape[0], names[1], x_name=names[0])
     X_b = features(X_b, names[2])
-    y_b = labels(y_b, X_b.shape[0], names[3])
-    if X_a.shape[1:] != X_b.shape[1:]:
-        raise ValueError(f"{names[0]} has rows of shape {X_a.shape[1:]} but {names[2]} of shape {X_b.shape[1:]}")
+    y_b = labels(y_b, X_b.shape[0], names[3], x_name=names[2])
+    check_same_rows(X_a, X_b, names[0], names[2])
     return X_a, y_a, X_b, y_b
+
+
+def check_same_rows(X_a, X_b, name_a: str, name_b: str) -> None:
+    """Two feature arrays of the same model must have rows of one shape."""
+    if X_a.shape[1:] != X_b.shape[1:]:
+        raise ValueError(f"{name_a} has rows of shape {X_a.shape[1:]} but {name_b} of shape {X_b.shape[1:]}")
 
 
 def check_labels_fit(y, n_classes: int, name: str = "y") -> None:
@@ -177,7 +192,7 @@ def _sorted_values(values) -> list:
     return sorted(set(values.tolist()), key=lambda v: (str(type(v)), str(v)))
 
 
-def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y"):
+def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y", x_name: str = "X"):
     """Binary labels as ``(is_positive, classes)``: a 0/1 int array and the two labels.
 
     Labels may be numbers or strings ("<=50K", ">50K"); ``positive_label`` names the
@@ -185,26 +200,33 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     """
     import numpy as np
 
-    if type(value).__module__.split(".")[0] == "torch":
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of class labels, got shape {array.shape}")
-    if array.shape[0] != n_samples:
-        raise ValueError(f"{name} has {array.shape[0]} labels but X has {n_samples} samples")
+    array = _one_label_per_sample(np.asarray(from_torch(value)), n_samples, name, x_name)
     missing = _missing_count(array)
     if missing:
         raise ValueError(f"{name} contains {missing} NaN or missing labels")
     classes = _sorted_values(array)
-    if len(classes) == 1:
-        raise ValueError(f"{name} has a single class ({classes[0]!r}): the audit needs samples of both classes")
     if len(classes) > 2:
         raise ValueError(f"{name} must hold two classes, got {len(classes)}: {classes[:5]}")
+    return positive_class(array, positive_label, name, classes).astype(np.int64), classes
+
+
+def positive_class(y, positive_label: Any, name: str = "y", classes: list | None = None):
+    """Which samples are of ``positive_label`` (a boolean array), refusing labels without both sides.
+
+    The positive class is the favourable outcome (fairness) or the minority class
+    (imbalance); every other label is the rest, and ``y`` must hold both.
+    ``classes`` are y's distinct labels when the caller already has them.
+    """
+    classes = _sorted_values(y) if classes is None else classes
     if positive_label not in classes:
         if any(isinstance(c, str) for c in classes):
             raise ValueError(f"{name} holds string labels {classes}: give positive_label= one of them")
-        raise ValueError(f"positive_label={positive_label!r} is not one of {name}'s classes {classes}")
-    return (array == positive_label).astype(np.int64), classes
+        raise ValueError(f"{name} has no sample of positive_label={positive_label!r} (its classes: {classes}): "
+                         f"the audit needs samples of the positive class")
+    if len(classes) == 1:
+        raise ValueError(f"{name} holds only class {positive_label!r} (positive_label): the audit needs samples "
+                         f"of the other class too")
+    return y == positive_label
 
 
 def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):
@@ -229,9 +251,7 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
     else:
         if value is None or isinstance(value, (str, bytes)):
             raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
-        if type(value).__module__.split(".")[0] == "torch":
-            value = value.detach().cpu().numpy()
-        array = np.asarray(value)
+        array = np.asarray(from_torch(value))
         if array.ndim == 1:
             frame = pd.DataFrame({"sensitive_feature": array})
         elif array.ndim == 2:

@@ -65,3 +65,31 @@ def test_a_cell_spanning_two_strata_is_refused():
 def test_too_few_resamples_are_refused():
     with pytest.raises(ValueError, match="n_resamples"):
         stratified_bootstrap(_mean_statistic(np.ones(3)), np.zeros(3), {"mean": 1.0}, seed=0, n_resamples=1)
+
+
+def test_counted_cells_and_units_give_the_same_seeded_resamples():
+    """bootstrap_weights on counts per cell draws exactly what stratified_bootstrap draws for the units."""
+    from pytest_mlaudit.stats import bootstrap_weights
+
+    strata = np.repeat([0, 1], [7, 5])
+    cells = np.repeat([0, 1, 2, 3], [4, 3, 1, 4])  # cells 0 and 1 in stratum 0, cells 2 and 3 in stratum 1
+    seen = {}
+
+    def statistic(weights):
+        seen["w"] = weights
+        return {}
+
+    stratified_bootstrap(statistic, strata, {}, cells=cells, seed=4, n_resamples=50)
+    counted = bootstrap_weights(np.array([4, 3, 1, 4]), np.array([0, 0, 1, 1]), n_resamples=50, seed=4)
+    assert np.array_equal(counted, seen["w"])
+    assert (counted[:, :2].sum(axis=1) == 7).all() and (counted[:, 2:].sum(axis=1) == 5).all()
+
+
+def test_a_generator_seed_continues_its_stream():
+    from pytest_mlaudit.stats import bootstrap_weights
+
+    counts, groups = np.array([2, 0, 3, 5]), np.array([0, 0, 1, 1])
+    rng = np.random.default_rng(9)
+    first, second = (bootstrap_weights(counts, groups, n_resamples=20, seed=rng) for _ in range(2))
+    assert not np.array_equal(first, second) and (first[:, 1] == 0).all()
+    assert np.array_equal(first, bootstrap_weights(counts, groups, n_resamples=20, seed=9))

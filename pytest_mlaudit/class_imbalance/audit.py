@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import validation
 from ..adapters import describe_model
+from ..estimators import require_fitted
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
@@ -170,7 +171,8 @@ def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_la
     if prefit:
         if resampler is not None:
             raise ValueError("resampler= needs a model to fit; with prefit=True the model is audited as it is")
-        _require_fitted(model)
+        require_fitted(model, "prefit=True audits a fitted model as it is; fit it first, or pass the training split "
+                              "without prefit to let the audit fit a clone")
         fitted = model
     else:
         seed = call.seed("resampler")
@@ -202,26 +204,23 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
         raise TypeError("X_test and y_test are required: the audit measures the model on the test split")
     X_test = validation.features(X_test, "X_test")
     y_test = validation.labels(y_test, X_test.shape[0], "y_test", x_name="X_test")
-    _require_both_classes(y_test, positive_label, "y_test")
+    test_positive = validation.positive_class(y_test, positive_label, "y_test")
     has_train = X_train is not None or y_train is not None
     if has_train:
         if X_train is None or y_train is None:
             raise TypeError("give both X_train and y_train, or neither (with prefit=True)")
         X_train = validation.features(X_train, "X_train")
         y_train = validation.labels(y_train, X_train.shape[0], "y_train", x_name="X_train")
-        if X_train.shape[1:] != X_test.shape[1:]:
-            raise ValueError(f"X_train has {X_train.shape[1:]} features per row but X_test has {X_test.shape[1:]}")
-        _require_both_classes(y_train, positive_label, "y_train")
+        validation.check_same_rows(X_train, X_test, "X_train", "X_test")
+        train_positive = validation.positive_class(y_train, positive_label, "y_train")
     elif not prefit:
         raise TypeError("X_train and y_train are required to fit the model; to audit a fitted model as it is, "
                         "pass prefit=True")
 
-    test_positive = y_test == positive_label
     confidence = call.settings.confidence
     test_rate = proportion(int(test_positive.sum()), test_positive.size, confidence)
     train_rate = None
     if has_train:
-        train_positive = y_train == positive_label
         train_rate = proportion(int(train_positive.sum()), train_positive.size, confidence)
         checks = leakage.split_checks(X_train, train_positive, X_test, test_positive)
         call.record.data = {"train": validation.fingerprint(X_train, y_train), "test": validation.fingerprint(X_test, y_test)}
@@ -242,35 +241,11 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
     return _Split(X_train, y_train, X_test, y_test, int(positive_label), tuple(checks), train_rate, test_rate)
 
 
-def _require_both_classes(y, positive_label, name: str) -> None:
-    import numpy as np
-
-    classes = np.unique(y)
-    if positive_label not in classes:
-        raise ValueError(f"{name} has no sample of positive_label={positive_label} (classes present: "
-                         f"{classes.tolist()}): minority-class metrics need the positive class")
-    if classes.size < 2:
-        raise ValueError(f"{name} holds only class {positive_label}: minority-class metrics need the other class too")
-
-
 def _class_counts(y) -> dict[str, int]:
     import numpy as np
 
     classes, counts = np.unique(y, return_counts=True)
     return {str(int(c)): int(k) for c, k in zip(classes, counts)}
-
-
-def _require_fitted(model) -> None:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError(f"model ({type(model).__name__}) is not fitted: prefit=True audits a fitted model as it is; "
-                         "fit it first, or pass the training split without prefit to let the audit fit a clone") from None
-    except TypeError as exc:
-        raise TypeError(f"model must be a scikit-learn compatible estimator: {exc}") from None
 
 
 def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):

@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 from .. import validation
 from ..adapters import _is_torch_module, as_classifier, describe_model
+from ..estimators import require_fitted
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import auc_interval, clopper_pearson_interval, independent_difference, proportion
@@ -159,14 +160,7 @@ def sample_losses(model, X, y, labels_name: str = "y"):
     if not callable(getattr(model, "predict_proba", None)):
         raise TypeError(f"model must be a fitted classifier with predict_proba or a torch module returning logits, "
                         f"got {type(model).__name__}")
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise ValueError(f"model ({type(model).__name__}) is not fitted: membership inference audits a trained "
-                         f"model; fit it on X_train first") from None
+    require_fitted(model, "membership inference audits a trained model; fit it on X_train first")
     classes = np.asarray(model.classes_)
     unknown = np.setdiff1d(np.unique(y), classes)
     if unknown.size:
