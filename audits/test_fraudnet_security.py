@@ -16,7 +16,7 @@ Kaggle credit-card layout (30 features), bounds = the observed range of each fea
 import pytest
 
 import pytest_mlaudit as mla
-from reference_models.adversarial_audit import assert_adversarial_training_gain
+from reference_models.adversarial_audit import assert_adversarial_training_gain, beside_published
 from reference_models.fraudnet import standardized_domain
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
@@ -31,11 +31,11 @@ CREDITCARD_NOTE = ("Kaggle credit-card layout (subset in --mlaudit-data-dir); th
                    "is shown at its midpoint")
 
 
-def publish(mlaudit, model: str, note: str, clean: bool = True) -> None:
+def study_pair(model: str, note: str) -> list[tuple]:
     low, high = STUDY_FGSM[model]
-    if clean:
-        mlaudit.published("clean_accuracy", STUDY_CLEAN, STUDY, note=note.format(low=low, high=high))
-    mlaudit.published("robust_accuracy", (low + high) / 2, STUDY, note=note.format(low=low, high=high))
+    note = note.format(low=low, high=high)
+    robust = [("robust_accuracy", (low + high) / 2, STUDY, note)]
+    return [("clean_accuracy", STUDY_CLEAN, STUDY, note), *robust] if model == "standard" else robust
 
 
 def attacked(model, split):
@@ -46,14 +46,14 @@ def attacked(model, split):
 
 def test_standard_fraudnet_falls_to_fgsm(mlaudit, transactions, fraudnet):
     network, X, y, clip = attacked(fraudnet, transactions)
-    mlaudit.assert_robust_accuracy(network, X, y, attack=mla.FGSM(eps=EPS), clip=clip, at_most=0.60)
-    publish(mlaudit, "standard", GENERATED_NOTE)
+    with beside_published(mlaudit, *study_pair("standard", GENERATED_NOTE)):
+        mlaudit.assert_robust_accuracy(network, X, y, attack=mla.FGSM(eps=EPS), clip=clip, at_most=0.60)
 
 
 def test_secured_fraudnet_resists_fgsm(mlaudit, transactions, fraudnet_secured):
     network, X, y, clip = attacked(fraudnet_secured, transactions)
-    mlaudit.assert_robust_accuracy(network, X, y, attack=mla.FGSM(eps=EPS), clip=clip, at_least=0.72)
-    publish(mlaudit, "secured", GENERATED_NOTE)
+    with beside_published(mlaudit, *study_pair("secured", GENERATED_NOTE)):
+        mlaudit.assert_robust_accuracy(network, X, y, attack=mla.FGSM(eps=EPS), clip=clip, at_least=0.72)
 
 
 def test_securing_fraudnet_raises_robustness_at_bounded_clean_cost(mlaudit, transactions, fraudnet, fraudnet_secured):
@@ -79,5 +79,5 @@ def test_fraudnet_on_creditcard_data(mlaudit, pytestconfig):
     assert_adversarial_training_gain(network, secured_network, X, y, eps=EPS, clip=clip,
                                      min_robust_gain=0.30, max_clean_drop=0.05)
     for name, model in (("standard", network), ("secured", secured_network)):
-        mlaudit.robustness(model, X, y, attack=mla.FGSM(eps=EPS), clip=clip)
-        publish(mlaudit, name, CREDITCARD_NOTE)
+        with beside_published(mlaudit, *study_pair(name, CREDITCARD_NOTE)):
+            mlaudit.robustness(model, X, y, attack=mla.FGSM(eps=EPS), clip=clip)

@@ -10,15 +10,17 @@ shown beside ours, not compared with them.
 Real-data tier: CIFAR-10 with the paper's exact network, from weights cached by
 ``python -m reference_models.paper_cnn --data-dir DIR`` (never trained inside a run).
 
-Thresholds were set from measurements at --mlaudit-seed 0 (standard CNN: 97.8% clean,
-57.8% under FGSM; adversarially trained: 99.1% clean, 91.3% under FGSM; n = 540), with
-margin.
+Thresholds were set from measurements at --mlaudit-seed 0 (standard CNN: 89.8% clean,
+44.6% under FGSM; adversarially trained: 99.3% clean, 90.2% under FGSM; n = 540), with
+margin. The standard CNN's clean accuracy swings between runs of the paper's recipe on
+1,257 training images (97.8% with two torch threads instead of one): the gates leave
+room for that.
 """
 
 import pytest
 
 import pytest_mlaudit as mla
-from reference_models.adversarial_audit import assert_adversarial_training_gain
+from reference_models.adversarial_audit import assert_adversarial_training_gain, beside_published
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
 
@@ -33,33 +35,32 @@ CIFAR_NOTE = ("same network and data (JPEG copies of CIFAR-10, first 2,000 test 
 CIFAR_TEST_IMAGES = 2000
 
 
-def publish_pair(mlaudit, model: str, note: str) -> None:
-    mlaudit.published("clean_accuracy", PAPER_CLEAN[model], PAPER, note=note)
-    mlaudit.published("robust_accuracy", PAPER_FGSM[model], PAPER, note=note)
+def paper_pair(model: str, note: str) -> list[tuple]:
+    return [("clean_accuracy", PAPER_CLEAN[model], PAPER, note), ("robust_accuracy", PAPER_FGSM[model], PAPER, note)]
 
 
-def publish_trade_off(mlaudit, note: str) -> None:
-    mlaudit.published("robust_accuracy_gain", PAPER_FGSM["adversarial"] - PAPER_FGSM["standard"], PAPER, note=note)
-    mlaudit.published("clean_accuracy_drop", PAPER_CLEAN["standard"] - PAPER_CLEAN["adversarial"], PAPER, note=note)
+def paper_trade_off(note: str) -> list[tuple]:
+    return [("robust_accuracy_gain", PAPER_FGSM["adversarial"] - PAPER_FGSM["standard"], PAPER, note),
+            ("clean_accuracy_drop", PAPER_CLEAN["standard"] - PAPER_CLEAN["adversarial"], PAPER, note)]
 
 
 def test_standard_cnn_is_not_robust_to_fgsm(mlaudit, digits, digits_cnn):
     """Without adversarial training FGSM at eps 0.1 breaks the CNN: the audit must see it."""
-    mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=EPS),
-                                   clip=(0.0, 1.0), at_most=0.70)
-    publish_pair(mlaudit, "standard", DIGITS_NOTE)
+    with beside_published(mlaudit, *paper_pair("standard", DIGITS_NOTE)):
+        mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=EPS),
+                                       clip=(0.0, 1.0), at_most=0.70)
 
 
 def test_adversarially_trained_cnn_resists_fgsm(mlaudit, digits, digits_cnn_adversarial):
-    mlaudit.assert_robust_accuracy(digits_cnn_adversarial, digits.X_test, digits.y_test, attack=mla.FGSM(eps=EPS),
-                                   clip=(0.0, 1.0), at_least=0.80)
-    publish_pair(mlaudit, "adversarial", DIGITS_NOTE)
+    with beside_published(mlaudit, *paper_pair("adversarial", DIGITS_NOTE)):
+        mlaudit.assert_robust_accuracy(digits_cnn_adversarial, digits.X_test, digits.y_test,
+                                       attack=mla.FGSM(eps=EPS), clip=(0.0, 1.0), at_least=0.80)
 
 
 def test_adversarial_training_raises_robustness_at_little_clean_cost(mlaudit, digits, digits_cnn, digits_cnn_adversarial):
-    assert_adversarial_training_gain(digits_cnn, digits_cnn_adversarial, digits.X_test, digits.y_test, eps=EPS,
-                                     clip=(0.0, 1.0), min_robust_gain=0.20, max_clean_drop=0.03)
-    publish_trade_off(mlaudit, DIGITS_NOTE)
+    with beside_published(mlaudit, *paper_trade_off(DIGITS_NOTE)):
+        assert_adversarial_training_gain(digits_cnn, digits_cnn_adversarial, digits.X_test, digits.y_test, eps=EPS,
+                                         clip=(0.0, 1.0), min_robust_gain=0.20, max_clean_drop=0.03)
 
 
 def test_cifar10_paper_cnn_adversarial_training(mlaudit, pytestconfig):
@@ -84,9 +85,9 @@ def test_cifar10_paper_cnn_adversarial_training(mlaudit, pytestconfig):
                     f"per model on a CPU) with: python -m reference_models.paper_cnn --data-dir {root} --seed {seed}")
     standard, adversarial = models
     split = load_cifar10(root, n_train=0, n_test=CIFAR_TEST_IMAGES)
-    assert_adversarial_training_gain(standard, adversarial, split.X_test, split.y_test, eps=EPS, clip=(0.0, 1.0),
-                                     min_robust_gain=0.10, max_clean_drop=0.10)
-    publish_trade_off(mlaudit, CIFAR_NOTE)
+    with beside_published(mlaudit, *paper_trade_off(CIFAR_NOTE)):
+        assert_adversarial_training_gain(standard, adversarial, split.X_test, split.y_test, eps=EPS, clip=(0.0, 1.0),
+                                         min_robust_gain=0.10, max_clean_drop=0.10)
     for model, name in ((standard, "standard"), (adversarial, "adversarial")):
-        mlaudit.robustness(model, split.X_test, split.y_test, attack=mla.FGSM(eps=EPS), clip=(0.0, 1.0))
-        publish_pair(mlaudit, name, CIFAR_NOTE)
+        with beside_published(mlaudit, *paper_pair(name, CIFAR_NOTE)):
+            mlaudit.robustness(model, split.X_test, split.y_test, attack=mla.FGSM(eps=EPS), clip=(0.0, 1.0))
