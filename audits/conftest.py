@@ -1,10 +1,24 @@
 """Shared fixtures of the audit files: the embedded data sets and the trained reference models.
 
 Models are trained once per session (and cached across sessions by
-``reference_models.cache``), with seeds derived from ``--mlaudit-seed``.
+``reference_models.cache``), with seeds derived from ``--mlaudit-seed``. Training
+prints one line per epoch on pytest's terminal (not under ``-q``, not on xdist workers).
 """
 
 import pytest
+
+
+def _seed(pytestconfig):
+    from pytest_mlaudit.plugin import SESSION_KEY
+
+    return pytestconfig.stash[SESSION_KEY].settings.seed
+
+
+@pytest.fixture(scope="session")
+def training_progress(pytestconfig):
+    from reference_models.training import pytest_progress
+
+    return pytest_progress(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -15,9 +29,39 @@ def digits():
 
 
 @pytest.fixture(scope="session")
-def digits_cnn(digits, pytestconfig):
-    from pytest_mlaudit.plugin import SESSION_KEY
-    from reference_models.paper_cnn import TrainingConfig, trained_digits_cnn
+def digits_cnn(digits, pytestconfig, training_progress):
+    """The paper's CNN (8x8 variant) after the paper's standard training on digits."""
+    from reference_models.paper_cnn import paper_recipe, trained_paper_cnn
 
-    seed = pytestconfig.stash[SESSION_KEY].settings.seed
-    return trained_digits_cnn(digits, TrainingConfig(seed=seed))
+    config, _ = paper_recipe(_seed(pytestconfig))
+    return trained_paper_cnn(digits, config, progress=training_progress)
+
+
+@pytest.fixture(scope="session")
+def digits_cnn_adversarial(digits, pytestconfig, training_progress):
+    """``digits_cnn`` after the paper's FGSM adversarial training (eps 0.1 in pixel units)."""
+    from reference_models.paper_cnn import adversarially_trained_paper_cnn, paper_recipe
+
+    return adversarially_trained_paper_cnn(digits, *paper_recipe(_seed(pytestconfig)), progress=training_progress)
+
+
+@pytest.fixture(scope="session")
+def transactions(pytestconfig):
+    """The generated bank transactions (6,000, 20% fraud), split 70 / 30."""
+    from reference_models.fraudnet import transactions_split
+
+    return transactions_split(seed=_seed(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def fraudnet(transactions, pytestconfig, training_progress):
+    from reference_models.fraudnet import trained_fraudnet
+
+    return trained_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)
+
+
+@pytest.fixture(scope="session")
+def fraudnet_secured(transactions, pytestconfig, training_progress):
+    from reference_models.fraudnet import secured_fraudnet
+
+    return secured_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)

@@ -1,27 +1,93 @@
-"""The adversarial experiment of "Robust and Fair AI": the paper's CNN under FGSM.
+"""The adversarial experiment of "Robust and Fair AI": the paper's CNN under FGSM, before
+and after the paper's FGSM adversarial training (eps 0.1).
 
-On the embedded data (scikit-learn's 8x8 digits, pixel domain [0, 1]) the network is
-the paper's CNN sized for 8x8 inputs (see ``reference_models.paper_cnn``).
+Embedded tier: scikit-learn's 8x8 digits, pixel domain [0, 1], with the paper's CNN
+sized for 8x8 inputs (see ``reference_models.paper_cnn``); eps 0.1 is in pixel units,
+inside the model's input domain (normalization is the model's first layer). The
+paper's numbers come from CIFAR-10, with eps applied to normalized images: they are
+shown beside ours, not compared with them.
+
+Real-data tier: CIFAR-10 with the paper's exact network, from weights cached by
+``python -m reference_models.paper_cnn --data-dir DIR`` (never trained inside a run).
+
+Thresholds were set from measurements at --mlaudit-seed 0 (standard CNN: 89.8% clean,
+44.6% under FGSM; adversarially trained: 99.3% clean, 90.2% under FGSM; n = 540), with
+margin. The standard CNN's clean accuracy swings between runs of the paper's recipe on
+1,257 training images (97.8% with two torch threads instead of one): the gates leave
+room for that.
 """
 
 import pytest
 
 import pytest_mlaudit as mla
+from reference_models.adversarial_audit import assert_adversarial_training_gain, beside_published
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
 
+EPS = 0.1
+PAPER = "Robust and Fair AI (paper): CIFAR-10 CNN, FGSM eps 0.1"
+PAPER_CLEAN = {"standard": 0.8111, "adversarial": 0.7798}
+PAPER_FGSM = {"standard": 0.2238, "adversarial": 0.4761}
+DIGITS_NOTE = ("data differ: ours is scikit-learn's 8x8 digits with the 8x8 variant of the CNN and eps 0.1 in pixel "
+               "units; the paper's is CIFAR-10 with eps 0.1 applied to normalized images")
+CIFAR_NOTE = ("same network and data (JPEG copies of CIFAR-10, first 2,000 test images); eps 0.1 in pixel units, "
+              "the paper's on normalized images (about 4x smaller in pixels)")
+CIFAR_TEST_IMAGES = 2000
 
-def test_cnn_is_accurate_without_attack(mlaudit, digits, digits_cnn):
-    result = mlaudit.robustness(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=0.0), clip=(0.0, 1.0))
-    assert result.clean_accuracy.value >= 0.95
+
+def paper_pair(model: str, note: str) -> list[tuple]:
+    return [("clean_accuracy", PAPER_CLEAN[model], PAPER, note), ("robust_accuracy", PAPER_FGSM[model], PAPER, note)]
 
 
-def test_cnn_keeps_accuracy_under_small_fgsm(mlaudit, digits, digits_cnn):
-    mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=0.02),
-                                   clip=(0.0, 1.0), at_least=0.90)
+def paper_trade_off(note: str) -> list[tuple]:
+    return [("robust_accuracy_gain", PAPER_FGSM["adversarial"] - PAPER_FGSM["standard"], PAPER, note),
+            ("clean_accuracy_drop", PAPER_CLEAN["standard"] - PAPER_CLEAN["adversarial"], PAPER, note)]
 
 
-def test_cnn_loses_accuracy_under_large_fgsm(mlaudit, digits, digits_cnn):
-    """A standard (not adversarially trained) CNN is not robust at eps=0.2: the audit must see it."""
-    mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=0.2),
-                                   clip=(0.0, 1.0), at_most=0.40, policy="lower")
+def test_standard_cnn_is_not_robust_to_fgsm(mlaudit, digits, digits_cnn):
+    """Without adversarial training FGSM at eps 0.1 breaks the CNN: the audit must see it."""
+    with beside_published(mlaudit, *paper_pair("standard", DIGITS_NOTE)):
+        mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test, digits.y_test, attack=mla.FGSM(eps=EPS),
+                                       clip=(0.0, 1.0), at_most=0.70)
+
+
+def test_adversarially_trained_cnn_resists_fgsm(mlaudit, digits, digits_cnn_adversarial):
+    with beside_published(mlaudit, *paper_pair("adversarial", DIGITS_NOTE)):
+        mlaudit.assert_robust_accuracy(digits_cnn_adversarial, digits.X_test, digits.y_test,
+                                       attack=mla.FGSM(eps=EPS), clip=(0.0, 1.0), at_least=0.80)
+
+
+def test_adversarial_training_raises_robustness_at_little_clean_cost(mlaudit, digits, digits_cnn, digits_cnn_adversarial):
+    with beside_published(mlaudit, *paper_trade_off(DIGITS_NOTE)):
+        assert_adversarial_training_gain(digits_cnn, digits_cnn_adversarial, digits.X_test, digits.y_test, eps=EPS,
+                                         clip=(0.0, 1.0), min_robust_gain=0.20, max_clean_drop=0.03)
+
+
+def test_cifar10_paper_cnn_adversarial_training(mlaudit, pytestconfig):
+    """Real-data tier: the paper's exact network on CIFAR-10, from the weight cache.
+
+    The thresholds are loose (a clear gain, a bounded drop): these models were not
+    trained while the embedded thresholds were set.
+    """
+    from pytest_mlaudit.plugin import SESSION_KEY
+    from reference_models.datasets import cifar10_dir, load_cifar10
+    from reference_models.paper_cnn import cached_cifar10_models
+
+    root = mlaudit.data_path("cifar10")
+    try:
+        cifar10_dir(root)
+    except FileNotFoundError as exc:
+        pytest.skip(f"real-data tier: {exc}")
+    seed = pytestconfig.stash[SESSION_KEY].settings.seed
+    models = cached_cifar10_models(root, seed)
+    if models is None:
+        pytest.skip(f"real-data tier: no cached CIFAR-10 weights for seed {seed}; train them once (about an hour "
+                    f"per model on a CPU) with: python -m reference_models.paper_cnn --data-dir {root} --seed {seed}")
+    standard, adversarial = models
+    split = load_cifar10(root, n_train=0, n_test=CIFAR_TEST_IMAGES)
+    with beside_published(mlaudit, *paper_trade_off(CIFAR_NOTE)):
+        assert_adversarial_training_gain(standard, adversarial, split.X_test, split.y_test, eps=EPS, clip=(0.0, 1.0),
+                                         min_robust_gain=0.10, max_clean_drop=0.10)
+    for model, name in ((standard, "standard"), (adversarial, "adversarial")):
+        with beside_published(mlaudit, *paper_pair(name, CIFAR_NOTE)):
+            mlaudit.robustness(model, split.X_test, split.y_test, attack=mla.FGSM(eps=EPS), clip=(0.0, 1.0))

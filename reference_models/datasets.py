@@ -40,3 +40,86 @@ def load_digits_images(test_size: float = 0.3, seed: int = 42) -> ImageSplit:
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     return ImageSplit(X_train, y_train, X_test, y_test, source="scikit-learn load_digits (UCI optical digits, 8x8)",
                       classes=tuple(str(d) for d in range(10)))
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+CIFAR10_TEST_BATCH = "test_batch"
+
+
+def cifar10_dir(root: Any) -> Any:
+    """The ``cifar-10-batches-py`` directory: ``root`` itself or its child of that name."""
+    from pathlib import Path
+
+    root = Path(root)
+    for candidate in (root / "cifar-10-batches-py", root):
+        if all((candidate / name).is_file() for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH)):
+            return candidate
+    raise FileNotFoundError(
+        f"{root} holds no CIFAR-10 python batches (cifar-10-batches-py/data_batch_1..5 and test_batch); "
+        "make them with shared/data/cifar10/to_python_batches.py OUT"
+    )
+
+
+def read_cifar10_batch(path: Any) -> tuple[Any, Any]:
+    """One pickled CIFAR-10 batch: uint8 images ``(n, 3, 32, 32)`` and int64 labels.
+
+    Accepts the original Python 2 pickles (bytes keys) and re-written ones (str keys).
+    These are pickles: read only files you trust (your own copy of CIFAR-10).
+    """
+    import pickle
+
+    import numpy as np
+
+    with open(path, "rb") as stream:
+        batch = pickle.load(stream, encoding="bytes")
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} is not a CIFAR-10 batch (a pickled dict), got {type(batch).__name__}")
+    batch = {key.decode() if isinstance(key, bytes) else key: value for key, value in batch.items()}
+    if "data" not in batch or "labels" not in batch:
+        raise ValueError(f"{path} is not a CIFAR-10 batch: it has no 'data' and 'labels' entries")
+    data = np.asarray(batch["data"], dtype=np.uint8)
+    labels = np.asarray(batch["labels"], dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or labels.shape != (data.shape[0],):
+        raise ValueError(f"{path}: expected data of shape (n, 3072) and n labels, got {data.shape} and {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(CIFAR10_CLASSES)):
+        raise ValueError(f"{path}: labels must be 0..9")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def load_cifar10(root: Any, n_train: int | None = None, n_test: int | None = None) -> ImageSplit:
+    """CIFAR-10 from the standard python batches, pixels scaled to [0, 1].
+
+    ``n_train`` / ``n_test`` keep the first images only (the batches are shuffled);
+    ``n_train=0`` does not read the training batches. The full training set is 600 MB
+    as float32.
+    """
+    import numpy as np
+
+    directory = cifar10_dir(root)
+    names = CIFAR10_TRAIN_BATCHES if n_train != 0 else CIFAR10_TRAIN_BATCHES[:1]
+    parts = [read_cifar10_batch(directory / name) for name in names]
+    X_train = np.concatenate([images for images, _ in parts])[:n_train]
+    y_train = np.concatenate([labels for _, labels in parts])[:n_train]
+    X_test, y_test = read_cifar10_batch(directory / CIFAR10_TEST_BATCH)
+    X_test, y_test = X_test[:n_test], y_test[:n_test]
+    return ImageSplit((X_train / np.float32(255)).astype(np.float32), y_train,
+                      (X_test / np.float32(255)).astype(np.float32), y_test,
+                      source=f"CIFAR-10 ({directory})", classes=CIFAR10_CLASSES)
+
+
+def cifar10_fingerprint(root: Any) -> str:
+    """SHA-256 of the six batch files: the data key of the CIFAR-10 weights in the cache.
+
+    Hashing the files (180 MB) is cheaper than hashing the 600 MB of float pixels, and
+    lets the real-data tier find the weights without loading the training set.
+    """
+    import hashlib
+
+    directory = cifar10_dir(root)
+    digest = hashlib.sha256()
+    for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH):
+        with open(directory / name, "rb") as stream:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
