@@ -20,6 +20,16 @@ def test_an_atomic_write_replaces_the_old_file_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["audit.json"]
 
 
+def test_an_atomic_write_makes_a_file_others_may_read(tmp_path):
+    target = tmp_path / "audit.html"
+    previous = os.umask(0o022)
+    try:
+        write_atomic(target, "report")
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     target = tmp_path / "audit.json"
     target.write_text("old")
