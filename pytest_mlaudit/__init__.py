@@ -8,6 +8,7 @@ xgboost; each name's module is imported on first use.
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Any
 
 __version__ = "0.1.0"
@@ -22,10 +23,22 @@ _EXPORTS = {
 
     # robustness
     "FGSM": ".robustness.attacks",
+    "PGD": ".robustness.attacks",
+    "BIM": ".robustness.attacks",
+    "RandomNoise": ".robustness.attacks",
+    "Transfer": ".robustness.attacks",
+    "CarliniWagnerL2": ".robustness.art_attacks",
+    "DeepFool": ".robustness.art_attacks",
+    "HopSkipJump": ".robustness.art_attacks",
+    "Square": ".robustness.art_attacks",
     "make_attack": ".robustness.attacks",
     "robustness": ".robustness.audit",
     "assert_robust_accuracy": ".robustness.audit",
+    "feature_range": ".robustness.audit",
     "RobustnessResult": ".robustness.audit",
+    "robustness_curve": ".robustness.curves",
+    "assert_robustness_curve": ".robustness.curves",
+    "RobustnessCurve": ".robustness.curves",
 
     # imbalance and fairness
 
@@ -46,6 +59,10 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'pytest_mlaudit' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
+    # Importing a subpackage binds it on this package; where it shares a name with an
+    # export (the ``robustness`` package and function), the export must win.
+    for shadowed in [key for key, bound in globals().items() if key in _EXPORTS and isinstance(bound, ModuleType)]:
+        del globals()[shadowed]
     return value
 
 
