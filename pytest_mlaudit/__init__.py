@@ -8,6 +8,7 @@ xgboost; each name's module is imported on first use.
 from __future__ import annotations
 
 import importlib
+import sys
 from types import ModuleType
 from typing import Any
 
@@ -59,12 +60,21 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'pytest_mlaudit' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
-    # Importing a subpackage binds it on this package; where it shares a name with an
-    # export (the ``robustness`` package and function), the export must win.
-    for shadowed in [key for key, bound in globals().items() if key in _EXPORTS and isinstance(bound, ModuleType)]:
-        del globals()[shadowed]
     return value
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(ModuleType):
+    """Importing a subpackage binds it on its parent; where it shares a name with an
+    export (the ``robustness`` package and the ``robustness`` function), the export wins."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

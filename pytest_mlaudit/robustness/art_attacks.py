@@ -98,14 +98,15 @@ def numpy_seeded(generator: Any) -> Any:
 
 
 def _run_art(make: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any,
-             eps: float | None = None, norm: str = "2") -> Any:
+             eps: float | None = None, norm: str = "2", **generate_kwargs: Any) -> Any:
     """Run the ART attack that ``make(estimator)`` builds; examples beyond ``eps`` fall back to ``x``."""
     import numpy as np
     import torch
 
     attack = make(art_estimator(classifier, x, clip))
     with numpy_seeded(generator):
-        x_adv = attack.generate(x.detach().cpu().numpy().astype(np.float32), y=y.detach().cpu().numpy())
+        x_adv = attack.generate(x.detach().cpu().numpy().astype(np.float32), y=y.detach().cpu().numpy(),
+                                **generate_kwargs)
     low, high = clip
     x_adv = torch.clamp(torch.as_tensor(x_adv, dtype=x.dtype, device=x.device), low, high)
     if eps is not None:
@@ -224,7 +225,34 @@ class HopSkipJump:
                                   max_eval=self.max_eval, init_eval=self.init_eval, init_size=self.init_size,
                                   verbose=False)
 
-        return _run_art(make, classifier, x, y, clip, generator, self.eps, self.norm)
+        start = self.starting_points(classifier, x, y, clip, generator)
+        return _run_art(make, classifier, x, y, clip, generator, self.eps, self.norm,
+                        x_adv_init=start.detach().cpu().numpy())
+
+    def starting_points(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any) -> Any:
+        """Seeded uniform points of the domain that the model misclassifies (up to ``init_size`` draws).
+
+        ART draws these from an unseeded ``np.random.RandomState()``; drawn here, the
+        attack is reproducible. A sample with no misclassified draw keeps ``x`` and
+        ART searches from scratch for it.
+        """
+        import torch
+
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        low, high = clip
+        start = x.clone()
+        remaining = torch.arange(len(x), device=x.device)
+        for _ in range(self.init_size):
+            if len(remaining) == 0:
+                break
+            draw = torch.rand(x[remaining].shape, generator=generator).to(x.device)
+            candidate = low + (high - low) * draw
+            with torch.no_grad():
+                wrong = classifier.logits(candidate).argmax(1) != y[remaining]
+            start[remaining[wrong]] = candidate[wrong]
+            remaining = remaining[~wrong]
+        return start
 
     def describe(self) -> dict[str, Any]:
         return {"attack": "HopSkipJump", "norm": norm_label(self.norm), "eps": self.eps, "max_iter": self.max_iter,
