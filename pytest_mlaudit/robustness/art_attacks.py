@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import positive_int, positive_number
-from .attacks import norm_label, norm_name
+from .attacks import first_misclassified, norm_label, norm_name
 
 
 def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
@@ -241,18 +241,11 @@ class HopSkipJump:
         if generator is None:
             generator = torch.Generator().manual_seed(0)
         low, high = clip
-        start = x.clone()
-        remaining = torch.arange(len(x), device=x.device)
-        for _ in range(self.init_size):
-            if len(remaining) == 0:
-                break
-            draw = torch.rand(x[remaining].shape, generator=generator).to(x.device)
-            candidate = low + (high - low) * draw
-            with torch.no_grad():
-                wrong = classifier.logits(candidate).argmax(1) != y[remaining]
-            start[remaining[wrong]] = candidate[wrong]
-            remaining = remaining[~wrong]
-        return start
+
+        def draw(points):
+            return low + (high - low) * torch.rand(points.shape, generator=generator).to(points.device)
+
+        return first_misclassified(classifier, x, y, self.init_size, draw)
 
     def describe(self) -> dict[str, Any]:
         return {"attack": "HopSkipJump", "norm": norm_label(self.norm), "eps": self.eps, "max_iter": self.max_iter,

@@ -199,17 +199,11 @@ class RandomNoise:
         if generator is None:
             generator = torch.Generator().manual_seed(0)
         low, high = clip
-        result = x.clone()
-        remaining = torch.arange(len(x), device=x.device)
-        for _ in range(self.draws):
-            noisy = torch.clamp(x[remaining] + random_in_ball(x[remaining], self.eps, self.norm, generator), low, high)
-            with torch.no_grad():
-                fooled = classifier.logits(noisy).argmax(1) != y[remaining]
-            result[remaining] = noisy
-            remaining = remaining[~fooled]
-            if len(remaining) == 0:
-                break
-        return result
+
+        def draw(points):
+            return torch.clamp(points + random_in_ball(points, self.eps, self.norm, generator), low, high)
+
+        return first_misclassified(classifier, x, y, self.draws, draw)
 
     def describe(self) -> dict[str, Any]:
         return {"attack": "RandomNoise", "norm": norm_label(self.norm), "eps": self.eps, "draws": self.draws,
@@ -269,6 +263,24 @@ def random_in_ball(x: Any, eps: float, norm: str, generator: Any) -> Any:
         radius = torch.rand((len(x), 1), generator=generator) ** (1.0 / flat.shape[1])
         noise = (flat * radius * eps).reshape(x.shape)
     return noise.to(device=x.device, dtype=x.dtype)
+
+
+def first_misclassified(classifier: Any, x: Any, y: Any, draws: int, draw: Any) -> Any:
+    """Per sample, the first of up to ``draws`` random candidates ``draw(x)`` that the model
+    misclassifies; ``x`` itself where none does."""
+    import torch
+
+    result = x.clone()
+    remaining = torch.arange(len(x), device=x.device)
+    for _ in range(draws):
+        if len(remaining) == 0:
+            break
+        candidate = draw(x[remaining])
+        with torch.no_grad():
+            wrong = classifier.logits(candidate).argmax(1) != y[remaining]
+        result[remaining[wrong]] = candidate[wrong]
+        remaining = remaining[~wrong]
+    return result
 
 
 def direction(grad: Any, norm: str) -> Any:
