@@ -14,8 +14,10 @@ from __future__ import annotations
 from .records import AuditRecord, Check, Estimate, Gate
 
 # robustness
-from .robustness.attacks import FGSM, make_attack
-from .robustness.audit import RobustnessResult, assert_robust_accuracy, robustness
+from .robustness.art_attacks import CarliniWagnerL2, DeepFool, HopSkipJump, Square
+from .robustness.attacks import BIM, FGSM, PGD, RandomNoise, Transfer, make_attack
+from .robustness.audit import RobustnessResult, assert_robust_accuracy, feature_range, robustness
+from .robustness.curves import RobustnessCurve, assert_robustness_curve, robustness_curve
 
 # imbalance and fairness
 from .class_imbalance import (
@@ -37,7 +39,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AuditRecord", "Check", "Estimate", "Gate",
     # robustness
-    "FGSM", "RobustnessResult", "robustness", "assert_robust_accuracy", "make_attack",
+    "FGSM", "PGD", "BIM", "RandomNoise", "Transfer", "CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square",
+    "RobustnessResult", "RobustnessCurve",
+    "robustness", "assert_robust_accuracy", "robustness_curve", "assert_robustness_curve", "make_attack",
+    "feature_range",
     # imbalance and fairness
     "ImbalanceResult", "LeakageError", "ResamplerComparison",
     "imbalance", "assert_minority_recall", "assert_minority_precision", "assert_balanced_accuracy", "compare_resamplers",

@@ -7,8 +7,10 @@ written once. torch is imported inside the functions: loading this module is fre
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
+import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -40,6 +42,7 @@ class TorchClassifier:
     """
 
     kind = "torch"
+    differentiable = True
 
     def __init__(self, model: Any, device: str | None = None, normalization: tuple[Sequence[float], Sequence[float]] | None = None):
         import torch
@@ -84,13 +87,26 @@ class TorchClassifier:
 
     def loss_gradient(self, x, y):
         """Gradient of the summed cross-entropy with respect to the input (not the weights)."""
+        return self.logits_and_gradient(x, y)[1]
+
+    def logits_and_gradient(self, x, y):
+        """The logits and the input gradient from one forward and one backward pass.
+
+        Attacks that need the clean predictions as well as the gradient (an FGSM
+        sweep) get both for the price of the gradient alone.
+        """
         import torch
 
         x = x.detach().requires_grad_(True)
         with torch.enable_grad():
-            loss = torch.nn.functional.cross_entropy(self.logits(x), y, reduction="sum")
+            logits = self.logits(x)
+            loss = torch.nn.functional.cross_entropy(logits, y, reduction="sum")
             (grad,) = torch.autograd.grad(loss, x)
-        return grad
+        return logits.detach(), grad
+
+    def torch_module(self):
+        """The network that maps (un-normalized) inputs to logits, for ART's PyTorchClassifier."""
+        return self.model
 
     @contextmanager
     def audit_mode(self) -> Iterator[None]:
@@ -131,10 +147,35 @@ def as_classifier(model: Any, device: str | None = None, normalization=None):
             return adapted
     if _is_torch_module(model):
         return TorchClassifier(model, device=device, normalization=normalization)
+    if _is_logistic_regression(model):
+        return LogisticRegressionClassifier(model, normalization=normalization)
+    if callable(getattr(model, "predict_proba", None)) and hasattr(model, "classes_"):
+        return ProbabilityClassifier(model, normalization=normalization)
     raise TypeError(
-        f"model must be a torch.nn.Module returning class logits (or a type an installed "
-        f"plugin adapts through pytest_mlaudit_adapt_model), got {type(model).__module__}.{type(model).__name__}"
+        f"model must be a torch.nn.Module returning class logits, a fitted scikit-learn LogisticRegression, "
+        f"a fitted classifier with predict_proba (scikit-learn, XGBClassifier), or a type an installed plugin "
+        f"adapts through pytest_mlaudit_adapt_model; got {type(model).__module__}.{type(model).__name__}"
     )
+
+
+def _is_logistic_regression(model: Any) -> bool:
+    linear_model = sys.modules.get("sklearn.linear_model")
+    return linear_model is not None and isinstance(model, linear_model.LogisticRegression)
+
+
+def _class_count(estimator: Any) -> int:
+    """Classes of a fitted estimator; they must be 0..K-1 so that labels index the logits."""
+    import numpy as np
+
+    classes = np.asarray(getattr(estimator, "classes_", None))
+    if classes.ndim != 1 or classes.size < 2:
+        raise ValueError(f"{type(estimator).__name__} must be fitted on at least 2 classes before an audit")
+    if not np.issubdtype(classes.dtype, np.integer) or not np.array_equal(classes, np.arange(classes.size)):
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted on classes {classes.tolist()}; audits need integer labels "
+            f"0..n_classes-1 (encode them, e.g. with sklearn.preprocessing.LabelEncoder)"
+        )
+    return int(classes.size)
 
 
 def _is_torch_module(model: Any) -> bool:
@@ -167,3 +208,101 @@ def _jsonable_params(estimator: Any) -> dict[str, Any]:
     if not hasattr(estimator, "get_params"):
         return {}
     return {key: jsonable(value) for key, value in estimator.get_params(deep=False).items()}
+
+
+class LogisticRegressionClassifier(TorchClassifier):
+    """A fitted scikit-learn LogisticRegression, white-box: its logits in closed form.
+
+    The linear decision function ``x @ coef_.T + intercept_`` becomes a torch
+    ``Linear`` layer, so every gradient attack runs on it unchanged. The logits are
+    chosen so that their softmax is ``predict_proba``: ``[0, z]`` for two classes,
+    the decision function for multinomial models, ``log sigmoid`` of it for
+    one-vs-rest models. Input gradients are therefore exact (the tests compare them
+    with ART's ``ScikitlearnLogisticRegression``).
+    """
+
+    kind = "scikit-learn"
+
+    def __init__(self, estimator: Any, normalization=None):
+        self.estimator = estimator
+        n_classes = _class_count(estimator)
+        super().__init__(_torch_modules().linear_logits(estimator), device="cpu", normalization=normalization)
+        self.n_classes = n_classes
+
+    def describe(self) -> dict[str, Any]:
+        network = super().describe()
+        return {**describe_model(self.estimator), "gradients": "closed form (linear logits)",
+                "fingerprint": network["fingerprint"], "normalization": network["normalization"]}
+
+
+class ProbabilityClassifier(TorchClassifier):
+    """A fitted classifier known only through ``predict_proba`` (XGBClassifier, forests, pipelines).
+
+    Black-box: its logits are the log-probabilities (argmax and softmax agree with
+    the model), and it has no input gradients, so only decision-based attacks
+    (HopSkipJump), random noise and transfer attacks from a differentiable
+    surrogate apply. Inputs go to the model as float32 numpy arrays on the CPU.
+    """
+
+    kind = "black-box"
+    differentiable = False
+
+    def __init__(self, estimator: Any, normalization=None):
+        self.estimator = estimator
+        n_classes = _class_count(estimator)
+        super().__init__(_torch_modules().ProbabilityModule(estimator), device="cpu", normalization=normalization)
+        self.n_classes = n_classes
+
+    def logits_and_gradient(self, x, y):
+        raise TypeError(
+            f"{type(self.estimator).__name__} gives no input gradients: gradient attacks (FGSM, PGD, BIM, C&W, "
+            f"DeepFool, Square) do not apply. Use a decision-based attack (HopSkipJump), RandomNoise, or "
+            f"Transfer(attack, surrogate=<a differentiable model trained on the same task>)"
+        )
+
+    def torch_module(self):
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {**describe_model(self.estimator), "gradients": "none (black-box: predict_proba only)",
+                "normalization": super().describe()["normalization"]}
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_modules() -> Any:
+    """The torch modules behind the scikit-learn adapters, defined on first use (torch imported here)."""
+    import numpy as np
+    import torch
+
+    class PrependZero(torch.nn.Module):
+        """``z -> [0, z]``: a binary model's one score as two logits (their softmax is sigmoid(z))."""
+
+        def forward(self, z):
+            return torch.cat([torch.zeros_like(z), z], dim=1)
+
+    class ProbabilityModule(torch.nn.Module):
+        """``log predict_proba`` as a (non-differentiable) torch module."""
+
+        def __init__(self, estimator):
+            super().__init__()
+            self.estimator = estimator
+
+        def forward(self, x):
+            array = x.detach().cpu().numpy().reshape(len(x), -1).astype(np.float32)
+            probabilities = torch.as_tensor(np.asarray(self.estimator.predict_proba(array)), dtype=torch.float32)
+            return torch.log(probabilities.clamp_min(1e-12)).to(x.device)
+
+    def linear_logits(estimator):
+        coef = torch.as_tensor(np.asarray(estimator.coef_), dtype=torch.float32)
+        layer = torch.nn.Linear(coef.shape[1], coef.shape[0])
+        with torch.no_grad():
+            layer.weight.copy_(coef)
+            layer.bias.copy_(torch.as_tensor(np.asarray(estimator.intercept_), dtype=torch.float32))
+        layer.requires_grad_(False)
+        if coef.shape[0] == 1:
+            return torch.nn.Sequential(layer, PrependZero())
+        multi_class = getattr(estimator, "multi_class", "deprecated")
+        one_vs_rest = multi_class == "ovr" or (multi_class in ("auto", "deprecated") and estimator.solver == "liblinear")
+        return torch.nn.Sequential(layer, torch.nn.LogSigmoid()) if one_vs_rest else torch.nn.Sequential(layer)
+
+    return types.SimpleNamespace(ProbabilityModule=ProbabilityModule, linear_logits=linear_logits)

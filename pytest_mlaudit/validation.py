@@ -109,8 +109,8 @@ def domain(clip: Any, name: str = "clip") -> tuple[Any, Any]:
     low, high = (np.asarray(bound, dtype=np.float64) for bound in clip)
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise ValueError(f"{name} bounds must be finite numbers")
-    if np.any(low >= high):
-        raise ValueError(f"{name} low must be below high, got {clip!r}")
+    if np.any(low > high) or np.all(low == high):
+        raise ValueError(f"{name} low must be below high (per-feature bounds may be equal for a constant feature)")
     return low, high
 
 

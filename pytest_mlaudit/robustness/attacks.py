@@ -1,21 +1,43 @@
 """Evasion attacks, written natively in PyTorch.
 
 Deliberately not ART's implementations at run time: a native attack works on the
-batch already on the device, without numpy round trips, and lets a sweep over eps
-reuse one gradient. ART stays the reference: the tests check that these examples
-equal ART's on the same model and data.
+batch already on the device, without numpy round trips, lets a sweep over eps reuse
+one gradient, and stops attacking a sample as soon as it is misclassified. ART stays
+the reference: the tests check that these iterates equal ART's on the same model and
+data. The attacks ART does better (C&W, DeepFool, HopSkipJump, Square) are run
+through ART in :mod:`.art_attacks`.
 
 An attack is a frozen dataclass of its parameters with
-``generate(classifier, x, y, clip) -> x_adv``, where ``clip`` is the pair of
-``(low, high)`` tensors of the input domain, and ``describe() -> dict``.
+``generate(classifier, x, y, clip, generator=None) -> x_adv``, where ``clip`` is the
+pair of ``(low, high)`` tensors of the input domain and ``generator`` a seeded
+``torch.Generator`` for random starts (the audit passes one derived from
+``--mlaudit-seed``), and ``describe() -> dict`` of its parameters for the report.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..validation import positive_number
+from ..validation import positive_int, positive_number
+
+NORMS = {"inf": "inf", "linf": "inf", "2": "2", "l2": "2"}
+
+
+def norm_name(norm: Any) -> str:
+    """``"inf"`` or ``"2"`` from the usual spellings (``np.inf``, ``"Linf"``, ``2``, ``"L2"``)."""
+    key = "inf" if isinstance(norm, float) and math.isinf(norm) else str(norm).lower()
+    try:
+        return NORMS[key]
+    except KeyError:
+        raise ValueError(f"norm must be 'inf' (L-inf) or 2 (L2), got {norm!r}") from None
+
+
+def norm_label(norm: str) -> str:
+    return "Linf" if norm == "inf" else "L2"
 
 
 @dataclass(frozen=True)
@@ -30,7 +52,7 @@ class FGSM:
     def __post_init__(self) -> None:
         positive_number(self.eps, "FGSM eps")
 
-    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any]) -> Any:
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         return self.step(x, classifier.loss_gradient(x, y), clip)
 
     def step(self, x: Any, grad: Any, clip: tuple[Any, Any]) -> Any:
@@ -44,8 +66,291 @@ class FGSM:
         return {"attack": "FGSM", "norm": "Linf", "eps": self.eps, "steps": 1, "targeted": False, "knowledge": "white-box"}
 
 
+@dataclass(frozen=True)
+class PGD:
+    """Projected Gradient Descent (Madry et al. 2018), untargeted, L-inf or L2.
+
+    Each step moves ``step_size`` along the gradient's sign (L-inf) or its unit
+    direction (L2), clips to the domain and projects back onto the eps-ball around
+    ``x``, as ART's ``ProjectedGradientDescent`` does. ``random_start`` starts from a
+    uniform point of the ball; ``restarts`` runs again from new random starts on the
+    samples not yet fooled. With ``early_stop`` (default) a sample stops being
+    attacked once it is misclassified, so its example is the first that fools the
+    model. ``step_size`` defaults to ``2.5 * eps / steps`` (Madry et al.).
+    """
+
+    eps: float
+    norm: str = "inf"
+    steps: int = 20
+    step_size: float | None = None
+    random_start: bool = True
+    restarts: int = 1
+    early_stop: bool = True
+
+    def __post_init__(self) -> None:
+        positive_number(self.eps, "PGD eps")
+        object.__setattr__(self, "norm", norm_name(self.norm))
+        positive_int(self.steps, "PGD steps")
+        positive_int(self.restarts, "PGD restarts")
+        if self.step_size is not None:
+            positive_number(self.step_size, "PGD step_size")
+        if self.restarts > 1 and not self.random_start:
+            raise ValueError("PGD restarts > 1 need random_start=True: without it every restart is the same attack")
+
+    @property
+    def resolved_step_size(self) -> float:
+        return self.step_size if self.step_size is not None else 2.5 * self.eps / self.steps
+
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        import torch
+
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        best = x.clone()
+        remaining = torch.arange(len(x), device=x.device)
+        for restart in range(self.restarts):
+            if len(remaining) == 0:
+                break
+            x_adv = self._attack(classifier, x[remaining], y[remaining], clip, generator)
+            with torch.no_grad():
+                fooled = classifier.logits(x_adv).argmax(1) != y[remaining]
+            if restart == 0:
+                best[remaining] = x_adv
+            else:
+                best[remaining[fooled]] = x_adv[fooled]
+            remaining = remaining[~fooled]
+        return best.detach()
+
+    def _attack(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any) -> Any:
+        import torch
+
+        low, high = clip
+        step = self.resolved_step_size
+        x_adv = x.clone()
+        if self.random_start:
+            x_adv = torch.clamp(x + random_in_ball(x, self.eps, self.norm, generator), low, high)
+        active = torch.arange(len(x), device=x.device)
+        for _ in range(self.steps):
+            logits, grad = classifier.logits_and_gradient(x_adv[active], y[active])
+            if self.early_stop:
+                still_correct = logits.argmax(1) == y[active]
+                active, grad = active[still_correct], grad[still_correct]
+                if len(active) == 0:
+                    break
+            moved = torch.clamp(x_adv[active] + step * direction(grad, self.norm), low, high)
+            x_adv[active] = x[active] + project(moved - x[active], self.eps, self.norm)
+        return x_adv
+
+    def describe(self) -> dict[str, Any]:
+        return {"attack": "PGD", "norm": norm_label(self.norm), "eps": self.eps, "steps": self.steps,
+                "step_size": self.resolved_step_size, "random_start": self.random_start, "restarts": self.restarts,
+                "early_stop": self.early_stop, "targeted": False, "knowledge": "white-box"}
+
+
+@dataclass(frozen=True)
+class BIM:
+    """Basic Iterative Method (Kurakin et al. 2017): L-inf PGD from the clean input.
+
+    As ART's ``BasicIterativeMethod``: no random start, ``steps`` steps of
+    ``step_size`` (default ``2.5 * eps / steps``), projected onto the eps-ball.
+    """
+
+    eps: float
+    steps: int = 10
+    step_size: float | None = None
+    early_stop: bool = True
+
+    def __post_init__(self) -> None:
+        self.as_pgd()
+
+    def as_pgd(self) -> PGD:
+        return PGD(eps=self.eps, norm="inf", steps=self.steps, step_size=self.step_size, random_start=False,
+                   restarts=1, early_stop=self.early_stop)
+
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        return self.as_pgd().generate(classifier, x, y, clip, generator)
+
+    def describe(self) -> dict[str, Any]:
+        pgd = self.as_pgd().describe()
+        return {"attack": "BIM", **{key: pgd[key] for key in ("norm", "eps", "steps", "step_size", "early_stop")},
+                "targeted": False, "knowledge": "white-box"}
+
+
+@dataclass(frozen=True)
+class RandomNoise:
+    """The random-noise baseline: uniform noise in the eps-ball, the worst of ``draws`` draws.
+
+    Not an attack but the floor any attack must beat: an attack weaker than noise at
+    the same eps points to masked gradients (Carlini et al. 2019).
+    """
+
+    eps: float
+    norm: str = "inf"
+    draws: int = 1
+
+    def __post_init__(self) -> None:
+        positive_number(self.eps, "RandomNoise eps")
+        object.__setattr__(self, "norm", norm_name(self.norm))
+        positive_int(self.draws, "RandomNoise draws")
+
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        import torch
+
+        if generator is None:
+            generator = torch.Generator().manual_seed(0)
+        low, high = clip
+
+        def draw(points):
+            return torch.clamp(points + random_in_ball(points, self.eps, self.norm, generator), low, high)
+
+        return first_misclassified(classifier, x, y, self.draws, draw)
+
+    def describe(self) -> dict[str, Any]:
+        return {"attack": "RandomNoise", "norm": norm_label(self.norm), "eps": self.eps, "draws": self.draws,
+                "knowledge": "random"}
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A transfer attack: ``attack`` crafts examples on ``surrogate``; they are evaluated on the target.
+
+    The threat model of an attacker without access to the target (a black-box
+    XGBoost, a deployed API): ``surrogate`` is a differentiable model (torch module
+    or logistic regression) trained for the same task, with its own
+    ``surrogate_normalization``.
+    """
+
+    attack: Any
+    surrogate: Any
+    surrogate_normalization: Any = None
+
+    def __post_init__(self) -> None:
+        if not callable(getattr(self.attack, "generate", None)):
+            raise TypeError(f"Transfer attack must be an attack object such as PGD(eps=...), got {self.attack!r}")
+
+    @property
+    def eps(self) -> float | None:
+        return getattr(self.attack, "eps", None)
+
+    def with_eps(self, eps: float) -> Transfer:
+        return dataclasses.replace(self, attack=at_eps(self.attack, eps))
+
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        from ..adapters import as_classifier
+
+        surrogate = as_classifier(self.surrogate, device=classifier.device.type, normalization=self.surrogate_normalization)
+        with surrogate.audit_mode():
+            return run_attack(self.attack, surrogate, x, y, clip, generator)
+
+    def describe(self) -> dict[str, Any]:
+        from ..adapters import describe_model
+
+        crafted = describe_attack(self.attack)
+        surrogate = describe_model(self.surrogate)
+        return {**crafted, "attack": f"Transfer[{crafted.get('attack')}]", "knowledge": "transfer",
+                "surrogate": {key: surrogate.get(key) for key in ("name", "kind", "fingerprint") if key in surrogate}}
+
+
+def random_in_ball(x: Any, eps: float, norm: str, generator: Any) -> Any:
+    """Uniform random points of the eps-ball (L-inf cube or L2 ball), one per sample, drawn on the CPU."""
+    import torch
+
+    if norm == "inf":
+        noise = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps
+    else:
+        flat = torch.randn((len(x), x[0].numel()), generator=generator)
+        flat = flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        radius = torch.rand((len(x), 1), generator=generator) ** (1.0 / flat.shape[1])
+        noise = (flat * radius * eps).reshape(x.shape)
+    return noise.to(device=x.device, dtype=x.dtype)
+
+
+def first_misclassified(classifier: Any, x: Any, y: Any, draws: int, draw: Any) -> Any:
+    """Per sample, the first of up to ``draws`` random candidates ``draw(x)`` that the model
+    misclassifies; ``x`` itself where none does."""
+    import torch
+
+    result = x.clone()
+    remaining = torch.arange(len(x), device=x.device)
+    for _ in range(draws):
+        if len(remaining) == 0:
+            break
+        candidate = draw(x[remaining])
+        with torch.no_grad():
+            wrong = classifier.logits(candidate).argmax(1) != y[remaining]
+        result[remaining[wrong]] = candidate[wrong]
+        remaining = remaining[~wrong]
+    return result
+
+
+def direction(grad: Any, norm: str) -> Any:
+    """The steepest-ascent direction of unit norm: sign (L-inf) or grad / ||grad||_2 (L2)."""
+    if norm == "inf":
+        return grad.sign()
+    lengths = grad.flatten(1).norm(dim=1).view(-1, *[1] * (grad.dim() - 1))
+    return grad / lengths.where(lengths > 0, lengths.new_ones(()))
+
+
+def project(delta: Any, eps: float, norm: str) -> Any:
+    """``delta`` projected onto the eps-ball."""
+    import torch
+
+    if norm == "inf":
+        return torch.clamp(delta, -eps, eps)
+    lengths = delta.flatten(1).norm(dim=1).view(-1, *[1] * (delta.dim() - 1))
+    scale = torch.where(lengths > eps, eps / lengths.clamp_min(1e-12), lengths.new_ones(()))
+    return delta * scale
+
+
+def describe_attack(attack: Any) -> dict[str, Any]:
+    return attack.describe() if callable(getattr(attack, "describe", None)) else {"attack": type(attack).__name__}
+
+
+def at_eps(attack: Any, eps: float) -> Any:
+    """The same attack with another eps (for a robustness curve)."""
+    if callable(getattr(attack, "with_eps", None)):
+        return attack.with_eps(eps)
+    if dataclasses.is_dataclass(attack) and "eps" in {f.name for f in dataclasses.fields(attack)}:
+        return dataclasses.replace(attack, eps=eps)
+    raise TypeError(f"{type(attack).__name__} has no eps parameter: a robustness curve needs an attack with one")
+
+
+def run_attack(attack: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any) -> Any:
+    """``attack.generate`` with the seeded generator when it takes one; the result checked.
+
+    Attacks that other plugins add may omit the ``generator`` argument. Whatever
+    the attack, examples must keep the input's shape and stay inside the domain.
+    """
+    import torch
+
+    takes_generator = "generator" in inspect.signature(attack.generate).parameters
+    args = (classifier, x, y, clip)
+    x_adv = attack.generate(*args, generator=generator) if takes_generator else attack.generate(*args)
+    if not isinstance(x_adv, torch.Tensor) or x_adv.shape != x.shape:
+        raise ValueError(
+            f"attack {type(attack).__name__} returned {type(x_adv).__name__} of shape "
+            f"{tuple(getattr(x_adv, 'shape', ()))}; expected a tensor of shape {tuple(x.shape)}"
+        )
+    low, high = clip
+    if bool((x_adv < low - 1e-5).any() or (x_adv > high + 1e-5).any()):
+        raise ValueError(f"attack {type(attack).__name__} produced examples outside the input domain clip")
+    return x_adv.detach()
+
+
 def builtin_attacks() -> dict[str, type]:
-    return {"fgsm": FGSM}
+    from . import art_attacks
+
+    return {
+        "fgsm": FGSM,
+        "pgd": PGD,
+        "bim": BIM,
+        "noise": RandomNoise,
+        "transfer": Transfer,
+        "cw-l2": art_attacks.CarliniWagnerL2,
+        "deepfool": art_attacks.DeepFool,
+        "hopskipjump": art_attacks.HopSkipJump,
+        "square": art_attacks.Square,
+    }
 
 
 def make_attack(name: str, **params: Any) -> Any:
