@@ -33,9 +33,9 @@ def tiny_module(tmp_path_factory):
     """The tiny model's source imported as a module (the same code pytester projects use)."""
     import importlib.util
 
-    path = tmp_path_factory.mktemp("tiny") / "tiny_models.py"
+    path = tmp_path_factory.mktemp("tiny") / "self_labelled.py"
     path.write_text(TINY_MODEL_SOURCE)
-    spec = importlib.util.spec_from_file_location("tiny_models", path)
+    spec = importlib.util.spec_from_file_location("self_labelled", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -51,10 +51,10 @@ def tiny(tiny_module):
 @pytest.fixture
 def audit_project(pytester):
     """A pytester project whose conftest offers the tiny model and its data as fixtures."""
-    pytester.makepyfile(tiny_models=TINY_MODEL_SOURCE)
+    pytester.makepyfile(self_labelled=TINY_MODEL_SOURCE)
     pytester.makeconftest('''
         import pytest
-        from tiny_models import tiny_data, tiny_model
+        from self_labelled import tiny_data, tiny_model
 
         @pytest.fixture
         def model():
