@@ -138,8 +138,11 @@ class TorchClassifier:
         }
 
 
-def as_classifier(model: Any, device: str | None = None, normalization=None):
-    """The classifier adapter for ``model``: another plugin's, else the built-in one."""
+def as_classifier(model: Any, device: str | None = None, normalization=None, name: str = "model"):
+    """The classifier adapter for ``model``: another plugin's, else the built-in one.
+
+    ``name`` is the argument the model came in, for the errors (``model``, ``Transfer surrogate``).
+    """
     hook = plugin_hook()
     if hook is not None:
         adapted = hook.pytest_mlaudit_adapt_model(model=model, device=device)
@@ -147,12 +150,16 @@ def as_classifier(model: Any, device: str | None = None, normalization=None):
             return adapted
     if _is_torch_module(model):
         return TorchClassifier(model, device=device, normalization=normalization)
+    if callable(getattr(model, "fit", None)) and callable(getattr(model, "predict_proba", None)):
+        from .estimators import require_fitted
+
+        require_fitted(model, "audits attack a trained model; fit it first", name)
     if _is_logistic_regression(model):
         return LogisticRegressionClassifier(model, normalization=normalization)
     if callable(getattr(model, "predict_proba", None)) and hasattr(model, "classes_"):
         return ProbabilityClassifier(model, normalization=normalization)
     raise TypeError(
-        f"model must be a torch.nn.Module returning class logits, a fitted scikit-learn LogisticRegression, "
+        f"{name} must be a torch.nn.Module returning class logits, a fitted scikit-learn LogisticRegression, "
         f"a fitted classifier with predict_proba (scikit-learn, XGBClassifier), or a type an installed plugin "
         f"adapts through pytest_mlaudit_adapt_model; got {type(model).__module__}.{type(model).__name__}"
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+from .records import Check
 
 
 def require_fitted(model: Any, hint: str, name: str = "model") -> None:
@@ -20,3 +22,34 @@ def require_fitted(model: Any, hint: str, name: str = "model") -> None:
         raise ValueError(f"{name} ({type(model).__name__}) is not fitted: {hint}") from None
     except TypeError as exc:
         raise TypeError(f"{name} must be a scikit-learn compatible estimator: {exc}") from None
+
+
+def repeatable(evaluate: Callable[[], Any], what: str) -> tuple[Any, Check]:
+    """``evaluate()`` (a model's predictions or scores, or a tuple of them), run twice, and a check that
+    the two runs agree.
+
+    A model with randomness at prediction time (sampling, dropout left on) makes every
+    number measured through it one random draw: the audit completes, marked suspect.
+    """
+    first, second = evaluate(), evaluate()
+    differing, total = _differences(first, second)
+    detail = (f"two evaluations of the model on {what} agree" if not differing else
+              f"two evaluations of the model on {what} differ in {differing} of {total} values: randomness at "
+              f"prediction time makes the audit measure one random draw; seed or remove it")
+    return first, Check("deterministic predictions", not differing, detail)
+
+
+def _differences(first: Any, second: Any) -> tuple[int, int]:
+    import numpy as np
+
+    if isinstance(first, tuple):
+        counts = [_differences(a, b) for a, b in zip(first, second)]
+        return sum(c for c, _ in counts), sum(n for _, n in counts)
+    if first is None:
+        return 0, 0
+    a, b = np.asarray(first), np.asarray(second)
+    if a.dtype.kind in "fc":
+        same = np.isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=True)
+    else:
+        same = a == b
+    return int(np.size(same) - np.count_nonzero(same)), int(np.size(same))

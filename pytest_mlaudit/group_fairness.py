@@ -31,7 +31,7 @@ from typing import Any
 
 from . import validation
 from .adapters import describe_model
-from .estimators import require_fitted
+from .estimators import repeatable, require_fitted
 from .recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from .records import Estimate, jsonable
 from .stats import bootstrap_percentile, bootstrap_weights, paired_difference, proportion, wilson_interval
@@ -53,6 +53,9 @@ CONSTRAINTS = (
     "demographic_parity", "equalized_odds", "true_positive_rate_parity", "false_positive_rate_parity",
     "true_negative_rate_parity", "false_negative_rate_parity", "selection_rate_parity",
 )
+# the objectives ThresholdOptimizer supports: any for a single-rate constraint, only these two for equalized odds
+OBJECTIVES = ("accuracy_score", "balanced_accuracy_score", "selection_rate", "true_positive_rate", "true_negative_rate")
+EQUALIZED_ODDS_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
 BOOTSTRAP_METHOD = "bootstrap-percentile, stratified by group"
 
 
@@ -213,6 +216,11 @@ def compare_mitigation(model, X_train, y_train, X_test, y_test, *, sensitive_fea
     """
     if constraints not in CONSTRAINTS:
         raise ValueError(f"constraints must be one of {', '.join(CONSTRAINTS)}, got {constraints!r}")
+    objectives = EQUALIZED_ODDS_OBJECTIVES if constraints == "equalized_odds" else OBJECTIVES
+    if objective not in objectives:
+        raise ValueError(f"objective must be one of {', '.join(objectives)} (with constraints={constraints!r}), "
+                         f"got {objective!r}")
+    prefit = validation.flag(prefit, "prefit")
     with audit_call("fairness", f"mitigation by ThresholdOptimizer ({constraints})",
                     requirement=requirement) as call:
         return _compare(call, model, X_train, y_train, X_test, y_test, sensitive_features_train,
@@ -224,7 +232,9 @@ def _measure(call: AuditCall, model, X, y, sensitive_features, positive_label, n
     y01, classes = validation.binary_labels(y, n, positive_label, "y")
     sensitive = validation.sensitive_features(sensitive_features, n)
     n_bootstrap = validation.positive_int(n_bootstrap, "n_bootstrap")
-    predicted = _predict(model, X, sensitive, call.seed("predict"), positive_label, classes)
+    predicted, determinism = repeatable(
+        lambda: _predict(model, X, sensitive, call.seed("predict"), positive_label, classes), "X")
+    call.record.checks.append(determinism)
     call.record.model = describe_model(model)
     call.record.data = _fingerprint(X, y01, sensitive)
     result = _evaluate(call, y01, predicted, sensitive, positive_label, n_bootstrap, "bootstrap")
@@ -244,7 +254,11 @@ def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.base import clone
 
+    if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))):
+        raise TypeError(f"model must be a classifier with fit and predict (scikit-learn API), got {type(model).__name__}")
     n_train, n_test = _n_rows(X_train, "X_train"), _n_rows(X_test, "X_test")
+    if len(getattr(X_train, "shape", ())) > 1 and len(getattr(X_test, "shape", ())) > 1:
+        validation.check_same_rows(X_train, X_test, "X_train", "X_test")
     y_train01, _ = validation.binary_labels(y_train, n_train, positive_label, "y_train", "X_train")
     y_test01, classes = validation.binary_labels(y_test, n_test, positive_label, "y_test", "X_test")
     s_train = validation.sensitive_features(sensitive_train, n_train, "sensitive_features_train")
@@ -257,12 +271,17 @@ def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive
         _check_prefit(model, positive_label)
         fitted, fitted_label, fitted_classes = model, positive_label, classes
     else:
-        fitted, fitted_label, fitted_classes = clone(model).fit(X_train, y_train01), 1, [0, 1]
+        fitted = _model_call("model.fit(X_train, y_train)", clone(model).fit, X_train, y_train01)
+        fitted_label, fitted_classes = 1, [0, 1]
     mitigator = ThresholdOptimizer(estimator=fitted, constraints=constraints, objective=objective, prefit=True,
                                    predict_method="auto")
-    mitigator.fit(X_train, y_train01, sensitive_features=s_train)
+    _model_call("ThresholdOptimizer.fit(X_train, y_train) on the model's scores", mitigator.fit, X_train, y_train01,
+                sensitive_features=s_train)
     seed = call.seed("threshold-optimizer")
-    before = _predict(fitted, X_test, s_test, call.seed("predict"), fitted_label, fitted_classes)
+    before, determinism = repeatable(
+        lambda: _predict(fitted, X_test, s_test, call.seed("predict"), fitted_label, fitted_classes, "X_test"),
+        "X_test")
+    call.record.checks.append(determinism)
     after = np.asarray(mitigator.predict(X_test, sensitive_features=s_test, random_state=seed)).astype(np.int64)
 
     call.record.model = describe_model(model)
@@ -296,7 +315,16 @@ def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive
     return MitigationComparison(unmitigated, mitigated, change, constraints, objective)
 
 
+def _model_call(what: str, method, *args, **kwargs):
+    """``method(*args, **kwargs)``, its failure reported as one error naming the call and its arguments."""
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:
+        raise ValueError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+
 def _n_rows(X, name: str) -> int:
+    validation.refuse_non_array(X, name)
     shape = getattr(X, "shape", None)
     try:
         n = int(shape[0]) if shape is not None and len(shape) else len(X)
@@ -319,7 +347,7 @@ def _check_prefit(model, positive_label) -> None:
         )
 
 
-def _predict(model, X, sensitive, seed: int, positive_label, classes):
+def _predict(model, X, sensitive, seed: int, positive_label, classes, x_name: str = "X"):
     """The model's predictions as 0/1 (1 = ``positive_label``), checked against y's classes."""
     import numpy as np
 
@@ -335,12 +363,9 @@ def _predict(model, X, sensitive, seed: int, positive_label, classes):
         kwargs["sensitive_features"] = sensitive
     if "random_state" in accepted:
         kwargs["random_state"] = seed
-    try:
-        predicted = np.asarray(predict(X, **kwargs))
-    except Exception as exc:
-        raise ValueError(f"model.predict(X) failed: {type(exc).__name__}: {exc}") from exc
+    predicted = np.asarray(_model_call(f"model.predict({x_name})", predict, X, **kwargs))
     if predicted.ndim != 1 or predicted.shape[0] != len(sensitive):
-        raise ValueError(f"model.predict(X) must return one label per sample ({len(sensitive)}), got shape {predicted.shape}")
+        raise ValueError(f"model.predict({x_name}) must return one label per sample ({len(sensitive)}), got shape {predicted.shape}")
     unexpected = sorted({str(v) for v in np.unique(predicted).tolist()} - {str(c) for c in classes})
     if unexpected:
         raise ValueError(f"model predicts labels {unexpected} that are not among y's classes {list(classes)}: "

@@ -11,6 +11,7 @@ so a crashing audit still shows in the report.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +27,10 @@ def threshold_spec(at_least: float | None, at_most: float | None, bounds: tuple[
     if (at_least is None) == (at_most is None):
         raise TypeError("give exactly one threshold: at_least=... or at_most=...")
     name, threshold = ("at_least", at_least) if at_least is not None else ("at_most", at_most)
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or math.isnan(threshold):
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
         raise TypeError(f"{name} must be a number, got {threshold!r}")
+    if math.isnan(threshold):
+        raise ValueError(f"{name} is NaN: give the threshold as a number in the metric's range")
     low, high = bounds
     if not low <= threshold <= high:
         raise ValueError(f"{name}={threshold!r} is outside the metric's range [{low}, {high}]")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import numbers
 from typing import Any
 
 
@@ -18,13 +19,18 @@ def from_torch(value: Any) -> Any:
     return value
 
 
+def refuse_non_array(value: Any, name: str) -> None:
+    """A TypeError naming the argument for values numpy would turn into a 0-d array (None, a string, a dict)."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
+
+
 def as_array(value: Any, name: str):
     """``value`` as a numpy array, or a TypeError that names the argument."""
     import numpy as np
 
     value = from_torch(value)
-    if isinstance(value, (str, bytes, dict)) or value is None:
-        raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
+    refuse_non_array(value, name)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -41,10 +47,14 @@ def features(value: Any, name: str = "X", min_dims: int = 2):
     array = as_array(value, name)
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
         raise TypeError(f"{name} must be numeric, got dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real numbers, got dtype {array.dtype}")
     if array.ndim < min_dims:
         raise ValueError(f"{name} must have at least {min_dims} dimensions (samples first), got shape {array.shape}")
     if array.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no samples")
+    if array.size == 0:
+        raise ValueError(f"{name} has samples of shape {array.shape[1:]}: they hold no features")
     # min and max propagate NaN and show infinities: O(1) extra memory on large data
     if np.issubdtype(array.dtype, np.floating) and not (np.isfinite(array.min()) and np.isfinite(array.max())):
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
@@ -136,17 +146,40 @@ def _fmt(bound) -> str:
 
 
 def positive_number(value: Any, name: str, allow_zero: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite number, got {value!r}")
+    """A finite number >= 0 (> 0 without ``allow_zero``): TypeError for a non-number, ValueError for a bad value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     if value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be {'non-negative' if allow_zero else 'positive'}, got {value!r}")
     return float(value)
 
 
-def positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def positive_int(value: Any, name: str, allow_zero: bool = False) -> int:
+    """An integer > 0 (>= 0 with ``allow_zero``): TypeError for a non-integer, ValueError for a bad value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"{name} must be a {'non-negative' if allow_zero else 'positive'} integer, got {value!r}")
+    return int(value)
+
+
+def flag(value: Any, name: str) -> bool:
+    """A switch argument: True or False, never a truthy string such as "no"."""
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_known_labels(y, known, name: str, reason: str) -> None:
+    """Refuse labels outside ``known`` (a model's classes, or a training split's); ``reason`` says why they are unknown."""
+    import numpy as np
+
+    unknown = np.setdiff1d(np.unique(y), np.asarray(known))
+    if unknown.size:
+        raise ValueError(f"{name} has labels {unknown.tolist()} {reason} (its classes: "
+                         f"{np.unique(known).tolist()})")
 
 
 def fingerprint(*arrays) -> dict[str, Any]:
@@ -200,7 +233,9 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     """
     import numpy as np
 
-    array = _one_label_per_sample(np.asarray(from_torch(value)), n_samples, name, x_name)
+    value = from_torch(value)
+    refuse_non_array(value, name)
+    array = _one_label_per_sample(np.asarray(value), n_samples, name, x_name)
     missing = _missing_count(array)
     if missing:
         raise ValueError(f"{name} contains {missing} NaN or missing labels")

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import validation
 from ..adapters import describe_model
-from ..estimators import require_fitted
+from ..estimators import repeatable, require_fitted
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
@@ -194,8 +194,7 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
 
     if leakage_guard not in leakage.GUARD_MODES:
         raise ValueError(f"leakage_guard must be one of {', '.join(leakage.GUARD_MODES)}, got {leakage_guard!r}")
-    if not isinstance(prefit, bool):
-        raise TypeError(f"prefit must be True or False, got {prefit!r}")
+    validation.flag(prefit, "prefit")
     if isinstance(positive_label, bool) or not isinstance(positive_label, (int, np.integer)):
         raise TypeError(f"positive_label must be an integer class label, got {positive_label!r}")
     if not callable(getattr(model, "predict", None)):
@@ -290,7 +289,9 @@ def _with_resampler(estimator, sampler):
 
 def _evaluate(call: AuditCall, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str) -> ImbalanceResult:
     validation.positive_int(n_resamples, "n_resamples")
-    predicted, scores = _predictions(fitted, data.X_test, data.positive_label)
+    (predicted, scores), determinism = repeatable(
+        lambda: _predictions(fitted, data.X_test, data.y_test, data.positive_label), "X_test")
+    call.record.checks.append(determinism)
     metrics: MinorityMetrics = minority_metrics(data.y_test == data.positive_label, predicted, scores,
                                                 confidence=call.settings.confidence, seed=call.seed(seed_name),
                                                 n_resamples=n_resamples)
@@ -300,15 +301,17 @@ def _evaluate(call: AuditCall, fitted, data: _Split, resampler: str | None, n_re
         balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,
         confusion_matrix=metrics.confusion_matrix, test_positive_rate=data.test_positive_rate,
         train_positive_rate=data.train_positive_rate, positive_label=data.positive_label, resampler=resampler,
-        checks=data.checks,
+        checks=(*data.checks, determinism),
     )
 
 
-def _predictions(fitted, X, positive_label: int):
+def _predictions(fitted, X, y_test, positive_label: int):
     """Predicted positives (bool) and the positive class's scores (None when the model gives none)."""
     import numpy as np
 
     classes = getattr(fitted, "classes_", None)
+    if classes is not None:
+        validation.check_known_labels(y_test, classes, "y_test", "that the model was not fitted on")
     if classes is not None and positive_label not in np.asarray(classes):
         raise ValueError(f"the model's classes {np.asarray(classes).tolist()} do not include positive_label={positive_label}")
     predicted = np.asarray(fitted.predict(X)) == positive_label

@@ -66,7 +66,7 @@ def enforce(checks: list[Check], mode: str) -> None:
     if refused:
         problems = "\n".join(f"- {check.name}: {check.detail}" for check in refused)
         raise LeakageError(
-            "the test split looks resampled or leaks training rows; resample the training split only "
+            "the test split (X_test, y_test) looks resampled or leaks training rows; resample the training split only "
             "(pass resampler=... and the original split), or pass leakage_guard='record' to audit anyway "
             f"with the audit marked suspect:\n{problems}"
         )

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field
 from .. import validation
 from ..adapters import _is_torch_module, as_classifier, describe_model
-from ..estimators import require_fitted
+from ..estimators import repeatable, require_fitted
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import auc_interval, clopper_pearson_interval, independent_difference, proportion
@@ -90,8 +90,9 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
         raise ValueError(f"delta must be below 1, got {delta!r}")
     confidence = call.settings.confidence
 
-    members = -sample_losses(model, X_train, y_train, "y_train")
-    nonmembers = -sample_losses(model, X_holdout, y_holdout, "y_holdout")
+    (members, nonmembers), determinism = repeatable(
+        lambda: (-sample_losses(model, X_train, y_train, "y_train", "X_train"),
+                 -sample_losses(model, X_holdout, y_holdout, "y_holdout", "X_holdout")), "X_train and X_holdout")
     split_seed = call.seed("split")
     rng = np.random.default_rng(split_seed)
     m_select, m_eval = _halves(members, rng)
@@ -106,7 +107,7 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
     tp, fp = int(np.sum(m_eval >= epsilon_threshold)), int(np.sum(n_eval >= epsilon_threshold))
     empirical_epsilon = epsilon_lower_bound(fp, len(n_eval), len(m_eval) - tp, len(m_eval), delta, confidence)
     low_fpr = [tpr_at_fpr(members, nonmembers, fpr, confidence) for fpr in LOW_FPRS]
-    checks = tuple(
+    checks = (determinism,) + tuple(
         Check(f"holdout resolves {fpr:.1%} FPR", len(nonmembers) * fpr >= 1.0,
               f"{len(nonmembers)} holdout samples: FPR steps of {1 / len(nonmembers):.2%}"
               + ("" if len(nonmembers) * fpr >= 1.0 else
@@ -144,7 +145,7 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
     return result
 
 
-def sample_losses(model, X, y, labels_name: str = "y"):
+def sample_losses(model, X, y, labels_name: str = "y", features_name: str = "X"):
     """Cross-entropy loss of each sample's true label under a fitted classifier or a torch module."""
     import numpy as np
 
@@ -153,7 +154,8 @@ def sample_losses(model, X, y, labels_name: str = "y"):
 
         classifier = as_classifier(model, device="cpu")
         with classifier.audit_mode(), torch.no_grad():
-            logits = classifier.logits(torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32))
+            logits = _applied(classifier.logits, torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32),
+                              features_name)
         validation.check_labels_fit(y, logits.shape[1], labels_name)
         log_p = torch.log_softmax(logits.double(), dim=1)[torch.arange(len(y)), torch.as_tensor(y)]
         return -log_p.numpy()
@@ -162,13 +164,19 @@ def sample_losses(model, X, y, labels_name: str = "y"):
                         f"got {type(model).__name__}")
     require_fitted(model, "membership inference audits a trained model; fit it on X_train first")
     classes = np.asarray(model.classes_)
-    unknown = np.setdiff1d(np.unique(y), classes)
-    if unknown.size:
-        raise ValueError(f"{labels_name} has labels {unknown.tolist()} the model does not know "
-                         f"(its classes: {classes.tolist()})")
-    proba = model.predict_proba(X)
+    validation.check_known_labels(y, classes, labels_name, "the model does not know")
+    proba = np.asarray(_applied(model.predict_proba, X, features_name))
     p_true = proba[np.arange(len(y)), np.searchsorted(classes, y)]
     return -np.log(np.clip(p_true, 1e-300, None))
+
+
+def _applied(predict, X, features_name: str):
+    """``predict(X)``; a model/data mismatch becomes one error naming the data argument."""
+    try:
+        return predict(X)
+    except Exception as exc:
+        raise ValueError(f"model could not be applied to {features_name} (samples of shape {tuple(X.shape[1:])}): "
+                         f"{type(exc).__name__}: {exc}") from exc
 
 
 def tpr_at_fpr(members, nonmembers, fpr: float, confidence: float) -> Estimate:

@@ -39,6 +39,8 @@ class TrainedModel:
 def check_epsilons(epsilons: Any, name: str = "epsilons") -> tuple[float, ...]:
     if isinstance(epsilons, (int, float)) and not isinstance(epsilons, bool):
         epsilons = [epsilons]
+    if isinstance(epsilons, (str, bytes)):
+        raise TypeError(f"{name} must be a list of positive numbers, got {epsilons!r}")
     try:
         values = list(epsilons)
     except TypeError:
@@ -86,7 +88,11 @@ def build_model(factory: Callable, epsilon: float, seed: int) -> Any:
     from diffprivlib import BudgetAccountant
 
     with BudgetAccountant():
-        model = factory(epsilon, seed)
+        try:
+            model = factory(epsilon, seed)
+        except Exception as exc:
+            error = TypeError if isinstance(exc, TypeError) else ValueError
+            raise error(f"factory(epsilon, seed) raised {type(exc).__name__} at epsilon={epsilon:g}: {exc}") from exc
     if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))):
         raise TypeError(f"factory(epsilon, seed) must return an unfitted estimator with fit and predict, "
                         f"got {type(model).__name__}")

@@ -104,8 +104,13 @@ def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilon
                         f"got {type(factory).__name__}")
     X_train, y_train, X_test, y_test = validation.two_splits(
         X_train, y_train, X_test, y_test, ("X_train", "y_train", "X_test", "y_test"))
+    classes = np.unique(y_train)
+    if classes.size < 2:
+        raise ValueError(f"y_train holds a single class ({classes[0]}): a classifier learns from at least two")
+    validation.check_known_labels(y_test, classes, "y_test", "that y_train does not have")
     epsilons = training.check_epsilons(epsilons, epsilons_name)
     n_seeds = training.check_seeds(seeds)
+    allow_privacy_leak = validation.flag(allow_privacy_leak, "allow_privacy_leak")
     if baseline is not None:
         training.check_baseline(baseline)
     confidence = call.settings.confidence

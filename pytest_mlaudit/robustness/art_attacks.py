@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import positive_int, positive_number
-from .attacks import first_misclassified, norm_label, norm_name
+from .attacks import budget, first_misclassified, norm_label, norm_name
 
 
 def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
@@ -119,7 +119,7 @@ def _run_art(make: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], 
 
 def _optional_eps(eps: float | None, name: str) -> None:
     if eps is not None:
-        positive_number(eps, f"{name} eps")
+        budget(eps, f"{name} eps")
 
 
 @dataclass(frozen=True)
@@ -269,10 +269,12 @@ class Square:
     batch_size: int = 128
 
     def __post_init__(self) -> None:
-        positive_number(self.eps, "Square eps")
+        budget(self.eps, "Square eps")
         object.__setattr__(self, "norm", norm_name(self.norm))
         positive_int(self.max_iter, "Square max_iter")
-        positive_number(self.p_init, "Square p_init", allow_zero=False)
+        if positive_number(self.p_init, "Square p_init", allow_zero=False) > 1:
+            raise ValueError(f"Square p_init must be at most 1 (the initial fraction of the image a square covers), "
+                             f"got {self.p_init!r}")
         positive_int(self.restarts, "Square restarts")
         positive_int(self.batch_size, "Square batch_size")
 

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..validation import positive_int, positive_number
+from ..validation import flag, positive_int, positive_number
 
 NORMS = {"inf": "inf", "linf": "inf", "2": "2", "l2": "2"}
 
@@ -34,6 +34,17 @@ def norm_name(norm: Any) -> str:
         return NORMS[key]
     except KeyError:
         raise ValueError(f"norm must be 'inf' (L-inf) or 2 (L2), got {norm!r}") from None
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def budget(value: Any, name: str) -> float:
+    """An attack size (eps, step size): a finite number >= 0 that float32 tensors can hold."""
+    value = positive_number(value, name)
+    if value > FLOAT32_MAX:
+        raise ValueError(f"{name} must be at most {FLOAT32_MAX:.3g} (attacks compute in float32), got {value!r}")
+    return value
 
 
 def norm_label(norm: str) -> str:
@@ -50,7 +61,7 @@ class FGSM:
     eps: float
 
     def __post_init__(self) -> None:
-        positive_number(self.eps, "FGSM eps")
+        budget(self.eps, "FGSM eps")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         return self.step(x, classifier.loss_gradient(x, y), clip)
@@ -88,12 +99,14 @@ class PGD:
     early_stop: bool = True
 
     def __post_init__(self) -> None:
-        positive_number(self.eps, "PGD eps")
+        budget(self.eps, "PGD eps")
         object.__setattr__(self, "norm", norm_name(self.norm))
         positive_int(self.steps, "PGD steps")
         positive_int(self.restarts, "PGD restarts")
         if self.step_size is not None:
-            positive_number(self.step_size, "PGD step_size")
+            budget(self.step_size, "PGD step_size")
+        flag(self.random_start, "PGD random_start")
+        flag(self.early_stop, "PGD early_stop")
         if self.restarts > 1 and not self.random_start:
             raise ValueError("PGD restarts > 1 need random_start=True: without it every restart is the same attack")
 
@@ -161,7 +174,11 @@ class BIM:
     early_stop: bool = True
 
     def __post_init__(self) -> None:
-        self.as_pgd()
+        budget(self.eps, "BIM eps")
+        positive_int(self.steps, "BIM steps")
+        if self.step_size is not None:
+            budget(self.step_size, "BIM step_size")
+        flag(self.early_stop, "BIM early_stop")
 
     def as_pgd(self) -> PGD:
         return PGD(eps=self.eps, norm="inf", steps=self.steps, step_size=self.step_size, random_start=False,
@@ -189,7 +206,7 @@ class RandomNoise:
     draws: int = 1
 
     def __post_init__(self) -> None:
-        positive_number(self.eps, "RandomNoise eps")
+        budget(self.eps, "RandomNoise eps")
         object.__setattr__(self, "norm", norm_name(self.norm))
         positive_int(self.draws, "RandomNoise draws")
 
@@ -225,8 +242,12 @@ class Transfer:
     surrogate_normalization: Any = None
 
     def __post_init__(self) -> None:
+        from ..adapters import as_classifier
+
         if not callable(getattr(self.attack, "generate", None)):
             raise TypeError(f"Transfer attack must be an attack object such as PGD(eps=...), got {self.attack!r}")
+        as_classifier(self.surrogate, device="cpu", normalization=self.surrogate_normalization,
+                      name="Transfer surrogate")
 
     @property
     def eps(self) -> float | None:
@@ -362,8 +383,16 @@ def make_attack(name: str, **params: Any) -> Any:
     if hook is not None:
         for provided in hook.pytest_mlaudit_attacks():
             registry.update({key.lower(): value for key, value in (provided or {}).items()})
+    if not isinstance(name, str):
+        raise TypeError(f"name must be an attack name (str), got {name!r}")
     try:
         attack_class = registry[name.lower()]
     except KeyError:
         raise ValueError(f"unknown attack {name!r}; known attacks: {', '.join(sorted(registry))}") from None
+    accepted = inspect.signature(attack_class).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    unknown = sorted(set(params) - set(accepted))
+    if unknown and not takes_any:
+        raise TypeError(f"make_attack({name!r}): unknown parameters {unknown}; "
+                        f"{attack_class.__name__} takes {', '.join(accepted)}")
     return attack_class(**params)

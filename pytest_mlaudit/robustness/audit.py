@@ -110,8 +110,8 @@ def prepare(call: AuditCall, model, X, y, clip, batch_size, device, normalizatio
     _check_domain_shape(low, high, X)
     validation.check_in_domain(X, low, high)
     batch_size = validation.positive_int(batch_size, "batch_size")
-    if isinstance(sanity_samples, bool) or not isinstance(sanity_samples, int) or sanity_samples < 0:
-        raise ValueError(f"sanity_samples must be a non-negative integer, got {sanity_samples!r}")
+    sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
+    strict = validation.flag(strict, "strict")
     classifier = as_classifier(model, device=device, normalization=normalization)
     call.record.model = classifier.describe()
     call.record.data = validation.fingerprint(X, y)

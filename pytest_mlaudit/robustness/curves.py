@@ -18,8 +18,7 @@ from typing import Any
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
-from ..validation import positive_number
-from .attacks import at_eps, describe_attack
+from .attacks import at_eps, budget, describe_attack
 from .audit import SANITY_SAMPLES, attack_generator, attack_outcomes, prepare, run_checks
 
 
@@ -79,7 +78,7 @@ def assert_robustness_curve(model, X, y, *, attack, eps, clip, at_least=None, at
 def _eps_values(eps: Any) -> list[float]:
     if isinstance(eps, (str, bytes)) or not hasattr(eps, "__iter__"):
         raise TypeError(f"eps must be a sequence of budgets, e.g. [0.01, 0.03, 0.1], got {eps!r}")
-    values = [positive_number(value, "each eps") for value in eps]
+    values = [budget(value, "each eps") for value in eps]
     if not values:
         raise ValueError("eps is empty: give at least one budget")
     if len(set(values)) != len(values):
@@ -89,7 +88,7 @@ def _eps_values(eps: Any) -> list[float]:
 
 def _thresholds(at_least: Any, at_most: Any, count: int) -> list[tuple[str, float]]:
     given = at_least if at_least is not None else at_most
-    if (at_least is None) == (at_most is None) or isinstance(given, (int, float)):
+    if (at_least is None) == (at_most is None) or not hasattr(given, "__iter__") or isinstance(given, (str, bytes)):
         return [threshold_spec(at_least, at_most)] * count
     given = list(given)
     if len(given) != count:
