@@ -302,3 +302,21 @@ def test_importing_the_plugin_loads_no_heavy_library():
             "'fairlearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_terminal_summary_lists_the_first_errored_audits_and_counts_the_rest(audit_project):
+    audit_project.makepyfile("""
+        import pytest
+        import pytest_mlaudit as mla
+
+        @pytest.mark.parametrize("i", range(12))
+        def test_bad(mlaudit, model, data, i):
+            X, y = data
+            with pytest.raises(ValueError):
+                mlaudit.robustness(model, X * 10, y, attack=mla.FGSM(eps=0.1), clip=(0.0, 1.0))
+    """)
+    result = audit_project.runpytest()
+    result.assert_outcomes(passed=12)
+    errors = [line for line in result.stdout.lines if line.startswith("ERROR ")]
+    assert len(errors) == 10
+    result.stdout.fnmatch_lines(["... and 2 more audits that errored (all are in the JSON and HTML reports)"])

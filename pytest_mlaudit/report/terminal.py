@@ -1,4 +1,4 @@
-"""The terminal summary: one line per gate, then one per errored audit."""
+"""The terminal summary: one line per gate, then the audits that errored (the first few)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from collections.abc import Iterator
 
 from ..records import AuditRecord
 
+ERRORS_SHOWN = 10
+
 
 def summary_lines(records: list[AuditRecord]) -> Iterator[tuple[str, bool]]:
-    """``(line, failed)`` pairs: test, metric, value with interval, threshold, verdict."""
+    """``(line, failed)`` pairs: test, metric, value with interval, threshold, verdict.
+
+    Errored audits follow the gates; past ``ERRORS_SHOWN`` of them a count stands for
+    the rest (a suite that tests bad inputs errs by design), the report lists them all.
+    """
     for record in records:
         for gate in record.gates:
             verdict = "PASS" if gate.passed else "FAIL"
@@ -18,5 +24,8 @@ def summary_lines(records: list[AuditRecord]) -> Iterator[tuple[str, bool]]:
                 f"[{gate.low:.4f}, {gate.high:.4f}] {gate.op} {gate.threshold:g} ({gate.policy})",
                 not gate.passed,
             )
-        if record.outcome == "error":
-            yield f"ERROR {record.nodeid} {record.name}: {record.error}", True
+    errors = [record for record in records if record.outcome == "error"]
+    for record in errors[:ERRORS_SHOWN]:
+        yield f"ERROR {record.nodeid} {record.name}: {record.error}", True
+    if len(errors) > ERRORS_SHOWN:
+        yield f"... and {len(errors) - ERRORS_SHOWN} more audits that errored (all are in the JSON and HTML reports)", True
