@@ -15,6 +15,24 @@ def _seed(pytestconfig):
 
 
 @pytest.fixture(scope="session")
+def one_torch_thread():
+    """torch computes on one CPU thread for the rest of the session (restored after).
+
+    The embedded models are small (8x8 images, 5-feature transactions), so a second
+    thread buys nothing, and on a loaded machine (other processes, or the other
+    worker of ``-n 2``) two threads each waiting for the other made the robustness
+    audits 4-10x slower (benchmarks/main_job.py). One thread also fixes the order of
+    floating-point sums, as in training: the numbers do not depend on the core count.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
 def training_progress(pytestconfig):
     from reference_models.training import pytest_progress
 
@@ -29,7 +47,7 @@ def digits():
 
 
 @pytest.fixture(scope="session")
-def digits_cnn(digits, pytestconfig, training_progress):
+def digits_cnn(digits, pytestconfig, training_progress, one_torch_thread):
     """The paper's CNN (8x8 variant) after the paper's standard training on digits."""
     from reference_models.paper_cnn import paper_recipe, trained_paper_cnn
 
@@ -38,7 +56,7 @@ def digits_cnn(digits, pytestconfig, training_progress):
 
 
 @pytest.fixture(scope="session")
-def digits_cnn_adversarial(digits, pytestconfig, training_progress):
+def digits_cnn_adversarial(digits, pytestconfig, training_progress, one_torch_thread):
     """``digits_cnn`` after the paper's FGSM adversarial training (eps 0.1 in pixel units)."""
     from reference_models.paper_cnn import adversarially_trained_paper_cnn, paper_recipe
 
@@ -54,14 +72,14 @@ def transactions(pytestconfig):
 
 
 @pytest.fixture(scope="session")
-def fraudnet(transactions, pytestconfig, training_progress):
+def fraudnet(transactions, pytestconfig, training_progress, one_torch_thread):
     from reference_models.fraudnet import trained_fraudnet
 
     return trained_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)
 
 
 @pytest.fixture(scope="session")
-def fraudnet_secured(transactions, pytestconfig, training_progress):
+def fraudnet_secured(transactions, pytestconfig, training_progress, one_torch_thread):
     from reference_models.fraudnet import secured_fraudnet
 
     return secured_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)
