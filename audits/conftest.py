@@ -16,9 +16,9 @@ def _seed(pytestconfig):
 
 @pytest.fixture(scope="session")
 def training_progress(pytestconfig):
-    from reference_models.training import pytest_progress
+    from pytest_mlaudit.progress import terminal_writer
 
-    return pytest_progress(pytestconfig)
+    return terminal_writer(pytestconfig)
 
 
 @pytest.fixture(scope="session")
