@@ -4,8 +4,8 @@ A person running pytest should see that a minute-long audit is moving; a ``-q`` 
 a CI log and an xdist worker (whose output reaches nobody) should not. The plugin
 installs a writer at configure time (:func:`terminal_writer`, None under ``-q``, on a
 worker or without a terminal) and gives back the one it replaced at unconfigure (an
-outer run's, under pytester); outside pytest none is
-installed and everything here is a no-op.
+outer run's, under pytester); outside pytest none is installed and everything here
+is a no-op.
 
 Long-running code reports through :class:`Task`::
 
