@@ -67,11 +67,11 @@ def test_fraudnet_on_creditcard_data(mlaudit, pytestconfig):
     """Real-data tier: both models trained on the Kaggle layout (seconds), attacked at eps 0.35."""
     from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.fraudnet import creditcard_split, secured_fraudnet, trained_fraudnet
-    from reference_models.training import pytest_progress
+    from pytest_mlaudit.progress import terminal_writer
 
     seed = pytestconfig.stash[SESSION_KEY].settings.seed
     split = creditcard_split(mlaudit.data_path("creditcard", "creditcard_sample.csv"), seed=seed)
-    progress = pytest_progress(pytestconfig)
+    progress = terminal_writer(pytestconfig)
     standard = trained_fraudnet(split, seed, progress=progress)
     secured = secured_fraudnet(split, seed, progress=progress)
     network, X, y, clip = attacked(standard, split)

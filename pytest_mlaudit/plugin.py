@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from . import AUDIT_FUNCTIONS, hookspecs
+from . import AUDIT_FUNCTIONS, hookspecs, progress
 from .compliance import load_mapping
 from .records import AuditRecord
 from .session import AuditSession, Settings, TestAudit, close_test, install_hook, open_test
@@ -24,6 +24,7 @@ from .session import AuditSession, Settings, TestAudit, close_test, install_hook
 SESSION_KEY = pytest.StashKey[AuditSession]()
 TEST_KEY = pytest.StashKey[TestAudit]()
 REPORTED_KEY = pytest.StashKey[int]()
+PROGRESS_KEY = pytest.StashKey[Any]()  # the progress writer this run replaced (an outer pytester run's)
 
 # option name -> (ini key, type, default, help)
 OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
@@ -101,12 +102,14 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[SESSION_KEY] = AuditSession(settings=read_settings(config))
     install_hook(config.hook)
+    config.stash[PROGRESS_KEY] = progress.install(progress.terminal_writer(config))
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ReportController(config), "mlaudit-report-controller")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     install_hook(None)
+    progress.install(config.stash.get(PROGRESS_KEY, None))
 
 
 def _marker_requirements(item: pytest.Item) -> tuple[list[str], dict[str, Any]]:

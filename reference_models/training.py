@@ -24,8 +24,8 @@ Written in plain PyTorch rather than ART's ``AdversarialTrainer``: the paper's r
 trainer, and one seeded loop keeps both reference models reproducible.
 
 Training runs on the CPU unless a device is given; progress goes to ``progress``, a
-callable taking one line of text (:func:`pytest_progress` for pytest's terminal,
-:func:`stderr_progress` for the command line).
+callable taking one line of text (``pytest_mlaudit.progress.terminal_writer(config)``
+for pytest's terminal, :func:`stderr_progress` for the command line).
 """
 
 from __future__ import annotations
@@ -191,25 +191,3 @@ def _fit(model, X, y, batch_loss, *, epochs, batch_size, lr, seed, lr_step, lr_g
 
 def stderr_progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def pytest_progress(config: Any) -> Progress | None:
-    """Progress lines on pytest's terminal, past output capture; None under ``-q`` or on an xdist worker.
-
-    An xdist worker has no terminal (its output reaches nobody), so training there is silent.
-    """
-    if hasattr(config, "workerinput") or config.option.verbose < 0:
-        return None
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if terminal is None:
-        return None
-
-    def report(message: str) -> None:
-        if capture is None:
-            terminal.write_line(f"mlaudit: {message}")
-            return
-        with capture.global_and_fixture_disabled():
-            terminal.write_line(f"mlaudit: {message}")
-
-    return report

@@ -277,25 +277,6 @@ def test_hostile_test_ids_are_escaped_in_the_html(audit_project):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
-def test_xdist_gives_the_same_audits_as_a_serial_run(audit_project):
-    audit_project.makepyfile(**{
-        f"test_part{i}": ROBUST_TEST.format(eps=0.02 * (i + 1), at_least=0.1).replace("test_robust", f"test_robust{i}")
-        for i in range(4)
-    })
-    audit_project.runpytest_subprocess("--mlaudit-json=serial.json").assert_outcomes(passed=4)
-    audit_project.runpytest_subprocess("-n", "2", "--mlaudit-json=xdist.json").assert_outcomes(passed=4)
-
-    def comparable(name):
-        audits = audits_of(audit_project.path / name)
-        for audit in audits:
-            audit.pop("duration_s")
-        return audits
-
-    serial = comparable("serial.json")
-    assert len(serial) == 4
-    assert comparable("xdist.json") == serial
-
-
 def test_importing_the_plugin_loads_no_heavy_library():
     code = ("import sys, pytest_mlaudit.plugin, pytest_mlaudit; "
             "print([m for m in ('numpy', 'torch', 'sklearn', 'art', 'xgboost', 'diffprivlib', 'imblearn', "

@@ -107,10 +107,10 @@ def test_cifar10_command_trains_both_models_into_the_cache_for_the_real_data_tie
 
 
 PROGRESS_TEST = """
-from reference_models.training import pytest_progress
+from pytest_mlaudit.progress import terminal_writer
 
 def test_trains(pytestconfig):
-    report = pytest_progress(pytestconfig)
+    report = terminal_writer(pytestconfig)
     if report is not None:
         report("epoch 1/1")
 """

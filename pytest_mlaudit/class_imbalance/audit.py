@@ -15,6 +15,7 @@ from typing import Any
 from .. import validation
 from ..adapters import describe_model
 from ..estimators import repeatable, require_fitted
+from ..progress import Task
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
@@ -133,15 +134,17 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
             raise TypeError(f"resamplers must be a non-empty dict of name -> sampler (or None), got {resamplers!r}")
         data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, False, leakage_guard)
         results = {}
-        for name, sampler in resamplers.items():
-            if not isinstance(name, str):
-                raise TypeError(f"resamplers keys must be names (str), got {name!r}")
-            seed = call.seed(f"resampler/{name}")
-            fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
-            call.record.params[f"{name}/resampler_seed"] = seed
-            results[name] = _evaluate(call, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
-            for metric, estimate in results[name].estimates().items():
-                call.metric(f"{name}/{metric}", estimate)
+        with Task("resampler comparison: resampler", len(resamplers)) as task:
+            for name, sampler in resamplers.items():
+                if not isinstance(name, str):
+                    raise TypeError(f"resamplers keys must be names (str), got {name!r}")
+                seed = call.seed(f"resampler/{name}")
+                fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
+                call.record.params[f"{name}/resampler_seed"] = seed
+                results[name] = _evaluate(call, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
+                for metric, estimate in results[name].estimates().items():
+                    call.metric(f"{name}/{metric}", estimate)
+                task.advance(detail=name)
         call.record.model = describe_model(model)
         call.record.params["resamplers"] = {name: _sampler_name(s) for name, s in resamplers.items()}
         call.record.extras["points"] = [{

@@ -191,12 +191,16 @@ def train_all(factory: Callable, X_train, y_train, X_test, y_test, epsilons: tup
 
     from threadpoolctl import threadpool_limits
 
+    from ..progress import Task
+
     fits = []
-    with threadpool_limits(limits=1):
+    label = f"DP training, {len(epsilons)} epsilon x {len(seeds)} seeds: model"
+    with threadpool_limits(limits=1), Task(label, len(models)) as task:
         for model, epsilon, seed in models:
             fits.append(fit_model(model, X_train, y_train, X_test, y_test, epsilon, seed))
             if fits[-1].leaks and not allow_privacy_leak:
                 raise leak_error(type(model).__name__, fits[-1].leaks[0])
+            task.advance(detail=f"epsilon={epsilon:g}")
     grid = [fits[i * len(seeds):(i + 1) * len(seeds)] for i in range(len(epsilons))]
     check_factory_uses_arguments(grid, epsilons, seeds)
     return grid

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import validation
+from ..progress import Task
 from ..adapters import as_classifier
 from ..records import Check, Estimate
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
@@ -145,13 +146,14 @@ def _check_domain_shape(low, high, X) -> None:
             )
 
 
-def attack_outcomes(audited: Audited, attacks: list[Any], generator: Any) -> tuple[Any, list[Any]]:
+def attack_outcomes(audited: Audited, attacks: list[Any], generator: Any, label: str = "attack") -> tuple[Any, list[Any]]:
     """Which samples are classified correctly, clean and under each attack.
 
     ``attacks`` are in order of increasing strength (the eps of a curve): a sample
     broken by one is not attacked by the next, so its robustness is cumulative. An
     all-FGSM sweep on a differentiable model takes one gradient pass per batch
-    (which also gives the clean logits) and one forward pass per eps.
+    (which also gives the clean logits) and one forward pass per eps. Progress is
+    reported per batch under ``label`` (shown only when the work takes seconds).
     """
     import numpy as np
     import torch
@@ -160,8 +162,9 @@ def attack_outcomes(audited: Audited, attacks: list[Any], generator: Any) -> tup
     fgsm_sweep = classifier.differentiable and all(type(attack) is FGSM for attack in attacks)
     clean_correct = np.zeros(len(X), dtype=bool)
     robust = [np.zeros(len(X), dtype=bool) for _ in attacks]
-    with classifier.audit_mode():
-        for start in range(0, len(X), audited.batch_size):
+    batches = range(0, len(X), audited.batch_size)
+    with classifier.audit_mode(), Task(f"{label}, {len(X):,} samples: batch", len(batches)) as task:
+        for start in batches:
             xb = torch.as_tensor(np.ascontiguousarray(X[start:start + audited.batch_size]), dtype=torch.float32)
             xb, yb = xb.to(classifier.device), torch.as_tensor(y[start:start + len(xb)]).to(classifier.device)
             if start == 0:
@@ -182,6 +185,7 @@ def attack_outcomes(audited: Audited, attacks: list[Any], generator: Any) -> tup
                     with torch.no_grad():
                         remaining = remaining[classifier.logits(x_adv).argmax(1) == yb[remaining]]
                 outcome[start + remaining.cpu().numpy()] = True
+            task.advance()
     return clean_correct, robust
 
 
@@ -238,7 +242,7 @@ def _measure(call: AuditCall, model, X, y, attack, clip, batch_size, device, nor
     attack_params = describe_attack(attack)
     call.record.name = f"{call.record.name} under {attack_label(attack_params)}"
     audited = prepare(call, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)
-    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(call))
+    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(call), call.record.name)
     checks = run_checks(call, audited, attack, clean_correct, robust_correct, sanity_samples, strict)
     result = summarize(clean_correct, robust_correct, call.settings.confidence, attack_params, checks)
     for name in ("clean_accuracy", "robust_accuracy", "attack_success_rate", "accuracy_drop"):

@@ -107,7 +107,7 @@ def _measure_curve(call: AuditCall, model, X, y, attack, eps, clip, batch_size, 
     params["eps"] = eps_values
     call.record.name = f"{call.record.name} under {params.get('attack', 'attack')} ({params.get('norm', 'Linf')})"
     audited = prepare(call, model, X, y, clip, batch_size, device, normalization, params, sanity_samples, strict)
-    clean_correct, robust = attack_outcomes(audited, attacks, attack_generator(call))
+    clean_correct, robust = attack_outcomes(audited, attacks, attack_generator(call), f"{call.record.name} at {len(attacks)} eps")
     checks = run_checks(call, audited, attacks[-1], clean_correct, robust[-1], sanity_samples, strict)
 
     confidence, n = call.settings.confidence, len(clean_correct)
