@@ -24,8 +24,8 @@ import pytest_mlaudit as mla
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
 
-TEST_IMAGES = 2000
-PGD_IMAGES = 500
+TEST_IMAGES = 1000
+PGD_IMAGES = 300
 PAPER = "Robust and Fair AI (paper): CIFAR-10 CNN, FGSM eps 0.1 on normalized images, clamp to [0, 1]"
 NOTE_AS_PUBLISHED = "same network, data (JPEG copies of CIFAR-10) and attack procedure, clamp included"
 NOTE_PIXEL = ("the paper's number is its clamped normalized-space attack; ours is the same budget "
