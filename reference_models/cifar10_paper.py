@@ -175,19 +175,28 @@ def train_both(split: Any, seed: int = 0, epochs: int | None = None, progress: A
     return standard.eval(), adversarial.eval()
 
 
-def cached_reproduction_models(split: Any, seed: int = 0) -> tuple[Any, Any] | None:
-    """Both trained models from the weight cache, or None when either is missing; never trains."""
+MODEL_NAMES = ("standard", "adversarial")
+
+
+def cached_models(split: Any, seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
+    """Those of the two trained models the weight cache holds, by name (``standard``, ``adversarial``); never trains."""
     from .cache import load_cached
 
-    parts = recipe(seed)
+    parts = recipe(seed, epochs)
     fingerprint = content_fingerprint(split)
-    models = []
-    for name, key in ((STANDARD_NAME, parts["standard_key"]), (ADVERSARIAL_NAME, parts["adversarial_key"])):
+    models = {}
+    for name, cache_name, key in (("standard", STANDARD_NAME, parts["standard_key"]),
+                                  ("adversarial", ADVERSARIAL_NAME, parts["adversarial_key"])):
         model = untrained_model(seed)
-        if not load_cached(model, name, key, fingerprint):
-            return None
-        models.append(model.eval())
-    return models[0], models[1]
+        if load_cached(model, cache_name, key, fingerprint):
+            models[name] = model.eval()
+    return models
+
+
+def cached_reproduction_models(split: Any, seed: int = 0) -> tuple[Any, Any] | None:
+    """Both trained models from the weight cache, or None when either is missing; never trains."""
+    models = cached_models(split, seed)
+    return (models["standard"], models["adversarial"]) if len(models) == 2 else None
 
 
 def save_state_dicts(out: Path, standard: Any, adversarial: Any) -> None:
@@ -198,34 +207,39 @@ def save_state_dicts(out: Path, standard: Any, adversarial: Any) -> None:
     torch.save(adversarial.state_dict(), out / "adversarial.pt")
 
 
-def load_state_dicts(out: Path, seed: int = 0) -> tuple[Any, Any]:
+def saved_models(out: Path, seed: int = 0) -> dict[str, Any]:
+    """Those of ``standard.pt`` / ``adversarial.pt`` that ``out`` holds, loaded, by name."""
     import torch
 
-    models = []
-    for name in ("standard.pt", "adversarial.pt"):
-        model = untrained_model(seed)
-        model.load_state_dict(torch.load(out / name, map_location="cpu", weights_only=True))
-        models.append(model.eval())
-    return models[0], models[1]
+    models = {}
+    for name in MODEL_NAMES:
+        if (out / f"{name}.pt").exists():
+            model = untrained_model(seed)
+            model.load_state_dict(torch.load(out / f"{name}.pt", map_location="cpu", weights_only=True))
+            models[name] = model.eval()
+    return models
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the paper's protocol on CIFAR-10: train both models, save them, evaluate, write results.json."""
     import torch
 
+    from .datasets import load_cifar10
     from .training import stderr_progress
 
     parser = argparse.ArgumentParser(prog="python -m reference_models.cifar10_paper", description=main.__doc__)
     parser.add_argument("--data-dir", required=True, help="cifar-10-batches-py (or its parent), or the JPEG tar's directory")
     parser.add_argument("--out", default="runs/cifar10", help="where the state dicts and results.json go")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: on a busy shared 2-core machine two threads ran 4x slower)")
     parser.add_argument("--limit-train", type=int, default=None, help="first N training images only (smoke runs)")
     parser.add_argument("--limit-test", type=int, default=None, help="first N test images only (smoke runs)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs of each phase (default: the paper's 10)")
     parser.add_argument("--pgd-samples", type=int, default=PGD_SAMPLES,
                         help=f"PGD-20 on a seeded subset of this many test images (default {PGD_SAMPLES}; 0: all)")
-    parser.add_argument("--evaluate-only", action="store_true", help="load the state dicts from --out and evaluate")
+    parser.add_argument("--evaluate-only", action="store_true",
+                        help="evaluate the state dicts in --out (a model missing there: from the weight cache)")
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -233,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not args.evaluate_only:
-        split = load_cifar10_any(args.data_dir, n_train=args.limit_train)
+        split = load_cifar10(args.data_dir, n_train=args.limit_train)
         stderr_progress(f"loaded {len(split.X_train)} training images from {split.source}")
         standard, adversarial = train_both(split, args.seed, args.epochs, stderr_progress, args.threads)
         save_state_dicts(out, standard, adversarial)
@@ -242,23 +256,28 @@ def main(argv: list[str] | None = None) -> None:
         # A fresh process evaluates the saved weights: the same path as a later --evaluate-only.
         subprocess.run([sys.executable, "-m", "reference_models.cifar10_paper", *argv, "--evaluate-only"], check=True)
         return
-    split = load_cifar10_any(args.data_dir, n_train=0, n_test=args.limit_test)
-    standard, adversarial = load_state_dicts(out, args.seed)
-    stderr_progress(f"evaluating {out}/standard.pt and adversarial.pt on {len(split.X_test)} test images")
-    results = evaluate(standard, adversarial, split.X_test, split.y_test, seed=args.seed,
-                       pgd_samples=args.pgd_samples or None, progress=stderr_progress)
-    results["run"] = {"data": split.source, "n_test": len(split.X_test), "seed": args.seed,
+    models = saved_models(out, args.seed)
+    source = {name: f"{out}/{name}.pt" for name in models}
+    if len(models) < len(MODEL_NAMES):
+        split = load_cifar10(args.data_dir, n_train=args.limit_train)
+        from_cache = {name: model for name, model in cached_models(split, args.seed, args.epochs).items()
+                      if name not in models}
+        models.update(from_cache)
+        source.update({name: "weight cache" for name in from_cache})
+    split = load_cifar10(args.data_dir, n_train=0, n_test=args.limit_test)
+    if not models:
+        raise SystemExit(f"no trained model in {out} nor in the weight cache: run without --evaluate-only first")
+    stderr_progress(f"evaluating {source} on {len(split.X_test)} test images")
+    results = evaluate(models, split.X_test, split.y_test, seed=args.seed, pgd_samples=args.pgd_samples or None,
+                       progress=stderr_progress)
+    results["run"] = {"data": split.source, "n_test": len(split.X_test), "seed": args.seed, "weights": source,
+                      "not_trained_yet": [name for name in MODEL_NAMES if name not in models],
                       "epochs": args.epochs or 10, "threads": args.threads, "limit_train": args.limit_train,
                       "training": "bf16 autocast + channels_last; evaluation and attacks in float32",
                       "command": "python -m reference_models.cifar10_paper " + " ".join(argv)}
+    out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
     stderr_progress(f"results in {out / 'results.json'}, {time.perf_counter() - start:.0f} s")
-
-
-def load_cifar10_any(data_dir: Any, n_train: int | None = None, n_test: int | None = None) -> Any:
-    from .datasets import load_cifar10
-
-    return load_cifar10(data_dir, n_train=n_train, n_test=n_test)
 
 
 STANDARD_EPS = 8 / 255
@@ -356,15 +375,15 @@ def measure(model: Any, X: Any, y: Any, *, seed: int = 0, pgd_samples: int | Non
             "pgd_clean_subset": pgd.clean_accuracy}
 
 
-def evaluate(standard: Any, adversarial: Any, X: Any, y: Any, *, seed: int = 0, pgd_samples: int | None = PGD_SAMPLES,
+def evaluate(models: dict[str, Any], X: Any, y: Any, *, seed: int = 0, pgd_samples: int | None = PGD_SAMPLES,
              progress: Any = None) -> dict[str, Any]:
-    """:func:`measure` for both models, as JSON-ready dicts beside the paper's numbers."""
+    """:func:`measure` for each model (by name), as JSON-ready dicts beside the paper's numbers."""
     from dataclasses import asdict
 
     results: dict[str, Any] = {"published": PUBLISHED, "paper_attack": PAPER_ATTACK,
                                "pgd": {"eps": STANDARD_EPS, "steps": 20, "step_size": PGD_STEP, "random_start": True,
                                        "samples": len(seeded_subset(len(y), pgd_samples, seed)), "seed": seed}}
-    for name, model in (("standard", standard), ("adversarial", adversarial)):
+    for name, model in models.items():
         if progress is not None:
             progress(f"evaluating the {name} model")
         results[name] = {key: asdict(estimate) for key, estimate in
