@@ -20,10 +20,13 @@ each image (:func:`paper_clamp`). The adversarial *training* follows the paper's
 procedure, clamp included, since that is what produced its numbers.
 
 **Training speed.** Training only runs under bf16 autocast with channels-last memory
-(:class:`~reference_models.training.Speed`): about 1.4 min per clean epoch on 2 cores
-instead of 3 in float32. Every evaluation and attack runs in float32.
+(:class:`~reference_models.training.Speed`): 2.9x faster per step than float32 here,
+with the same loss curve (``benchmarks/cifar10_bf16_check.py``). Every evaluation and
+attack runs in float32. One torch thread by default: on the shared 2-core machine,
+busy with other test runs, two threads ran a step 4x slower than one.
 
-Run (about an hour on 2 cores; progress lines with ETA on stderr)::
+Run (about 45 minutes for the clean phase and three times that for the adversarial
+one on a busy 2-core machine; progress lines with ETA on stderr)::
 
     python /work/shared/data/cifar10/to_python_batches.py /tmp/cifar10
     python -m reference_models.cifar10_paper --data-dir /tmp/cifar10 --out runs/cifar10
