@@ -280,7 +280,9 @@ def main(argv: list[str] | None = None) -> None:
                       "command": "python -m reference_models.cifar10_paper " + " ".join(argv)}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-    stderr_progress(f"results in {out / 'results.json'}, {time.perf_counter() - start:.0f} s")
+    table = results_table(results)
+    (out / "results.md").write_text(table + "\n", encoding="utf-8")
+    stderr_progress(f"{table}\nresults in {out / 'results.json'} and results.md, {time.perf_counter() - start:.0f} s")
 
 
 STANDARD_EPS = 8 / 255
@@ -392,6 +394,35 @@ def evaluate(models: dict[str, Any], X: Any, y: Any, *, seed: int = 0, pgd_sampl
         results[name] = {key: asdict(estimate) for key, estimate in
                          measure(model, X, y, seed=seed, pgd_samples=pgd_samples, progress=progress).items()}
     return results
+
+
+TABLE_ROWS = (("clean", "clean accuracy", "clean"),
+              ("paper_clamp_only", "(a) the paper's clamp alone (eps 0)", None),
+              ("paper_fgsm", "(a) the paper's FGSM eps 0.1, as published (clamp included)", "paper_fgsm"),
+              ("pixel_fgsm_equivalent", "(b) the same budget (0.1 x std per channel) in pixel space", None),
+              ("fgsm_8_255", "(c) FGSM 8/255", None),
+              ("pgd20_8_255", "(c) PGD-20 8/255", None))
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """The markdown table of ``results.json``: each measurement with its interval, the paper's number beside."""
+
+    def cell(estimate: dict[str, Any] | None) -> str:
+        if estimate is None:
+            return "not trained yet"
+        return f"{estimate['value']:.2%} [{estimate['low']:.1%}, {estimate['high']:.1%}]"
+
+    lines = ["| measurement | standard (ours) | paper | adversarially trained (ours) | paper |",
+             "|---|---|---|---|---|"]
+    for key, label, published in TABLE_ROWS:
+        if key == "pgd20_8_255":
+            label += f" ({results['pgd']['samples']:,} images)"
+        row = [label]
+        for name in MODEL_NAMES:
+            row.append(cell(results.get(name, {}).get(key)))
+            row.append(f"{PUBLISHED[name][published]:.2%}" if published else "-")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -151,3 +151,15 @@ def test_jpeg_archive_loader_agrees_with_the_shared_converter(tmp_path, monkeypa
         rows, labels, _ = converter.shuffled(*splits[part])
         assert np.array_equal(np.rint(X * 255).astype(np.uint8).reshape(len(X), -1), rows)
         assert y.tolist() == labels
+
+
+def test_results_table_puts_the_papers_numbers_beside_ours_and_marks_a_missing_model():
+    from reference_models.cifar10_paper import results_table
+
+    estimate = {"value": 0.2, "low": 0.19, "high": 0.21}
+    standard = dict.fromkeys(("clean", "paper_clamp_only", "paper_fgsm", "pixel_fgsm_equivalent", "fgsm_8_255",
+                              "pgd20_8_255"), estimate)
+    table = results_table({"standard": standard, "pgd": {"samples": 2000}})
+    fgsm_row = [line for line in table.splitlines() if "as published" in line][0]
+    assert fgsm_row.split(" | ")[1:] == ["20.00% [19.0%, 21.0%]", "22.38%", "not trained yet", "47.61% |"]
+    assert "PGD-20 8/255 (2,000 images)" in table
