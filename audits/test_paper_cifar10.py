@@ -31,12 +31,14 @@ NOTE_AS_PUBLISHED = "same network, data (JPEG copies of CIFAR-10) and attack pro
 NOTE_PIXEL = ("the paper's number is its clamped normalized-space attack; ours is the same budget "
               "(0.1 x std per channel) applied in pixel space without the clamp")
 MODELS = ("standard", "adversarial")
-# Gates, from the measured numbers with margin (docs/cifar10_reproduction.md).
-CLEAN_AT_LEAST = {"standard": 0.70, "adversarial": 0.60}
-CLAMP_ONLY_AT_MOST = {"standard": 0.50, "adversarial": 0.60}
-PIXEL_FGSM_AT_MOST = {"standard": 0.50, "adversarial": 0.80}
-FGSM_8_AT_MOST = {"standard": 0.30, "adversarial": 0.70}
-
+# Gates, from the measured numbers with margin (docs/cifar10_reproduction.md; standard model on all 10,000
+# test images: clean 79.6%, clamp alone 35.9%, paper's FGSM 21.9%, (b) 10.3%, FGSM 8/255 4.3%, PGD-20 0.1%).
+# The adversarial model's are provisional (wide) until its run has been measured.
+CLEAN_AT_LEAST = {"standard": 0.75, "adversarial": 0.60}
+CLAMP_ONLY_AT_MOST = {"standard": 0.45, "adversarial": 0.70}
+PIXEL_FGSM_AT_MOST = {"standard": 0.20, "adversarial": 0.80}
+FGSM_8_AT_MOST = {"standard": 0.10, "adversarial": 0.70}
+PGD_8_AT_MOST = {"standard": 0.05, "adversarial": 0.30}
 
 @pytest.fixture(scope="module")
 def reproduction(pytestconfig):
@@ -114,5 +116,5 @@ def test_standard_setting_pgd20_8_255(mlaudit, reproduction, name, pytestconfig)
     split, models = reproduction
     X, y = _test_set(split)
     subset = seeded_subset(len(y), PGD_IMAGES, pytestconfig.stash[SESSION_KEY].settings.seed)
-    mlaudit.assert_robust_accuracy(models[name], X[subset], y[subset], clip=(0.0, 1.0), at_most=0.20,
+    mlaudit.assert_robust_accuracy(models[name], X[subset], y[subset], clip=(0.0, 1.0), at_most=PGD_8_AT_MOST[name],
                                    attack=mla.PGD(eps=STANDARD_EPS, steps=20, step_size=PGD_STEP, random_start=True))
