@@ -42,9 +42,9 @@ PGD_8_AT_MOST = {"standard": 0.05, "adversarial": 0.30}
 
 @pytest.fixture(scope="module")
 def reproduction(pytestconfig):
-    """``(split, {"standard": model, "adversarial": model})`` from the weight cache, or a skip with the command."""
+    """``(split, {name: model})`` with the models the weight cache holds, and the command that trains them."""
     from pytest_mlaudit.plugin import SESSION_KEY
-    from reference_models.cifar10_paper import cached_reproduction_models
+    from reference_models.cifar10_paper import cached_models
     from reference_models.datasets import load_cifar10
 
     settings = pytestconfig.stash[SESSION_KEY].settings
@@ -55,17 +55,21 @@ def reproduction(pytestconfig):
         split = load_cifar10(root)
     except (FileNotFoundError, ValueError) as exc:
         pytest.skip(f"real-data tier: {exc}")
-    models = cached_reproduction_models(split, seed)
-    if models is None:
-        pytest.skip(
-            f"real-data tier: no cached CIFAR-10 reproduction weights for seed {seed}; train them once (about three "
-            f"hours on 2 CPU cores) with: python {root}/to_python_batches.py /tmp/cifar10 && python -m "
-            f"reference_models.cifar10_paper --data-dir /tmp/cifar10 --out runs/cifar10 --seed {seed} "
-            "(same MLAUDIT_CACHE_DIR as this run)")
-    return split, dict(zip(MODELS, models))
+    command = (f"python -m reference_models.cifar10_paper --data-dir {root} --out runs/cifar10 --seed {seed} "
+               "(about three hours on 2 CPU cores; same MLAUDIT_CACHE_DIR as this run)")
+    return split, cached_models(split, seed), command
 
 
-def _test_set(split, size=TEST_IMAGES):
+def _model(reproduction, name):
+    _, models, command = reproduction
+    if name not in models:
+        pytest.skip(f"real-data tier: no cached CIFAR-10 reproduction weights for the {name} model; train them "
+                    f"once with: {command}")
+    return models[name]
+
+
+def _test_set(reproduction, size=TEST_IMAGES):
+    split = reproduction[0]
     return split.X_test[:size], split.y_test[:size]
 
 
@@ -74,9 +78,9 @@ def test_paper_fgsm_as_published_is_mostly_its_clamp(mlaudit, reproduction, name
     """(a) The paper's procedure, clamp included, and the clamp alone (eps 0): most of the damage is the clamp."""
     from reference_models.cifar10_paper import PUBLISHED, paper_attack_accuracy
 
-    split, models = reproduction
-    X, y = _test_set(split)
-    result = paper_attack_accuracy(models[name], X, y)
+    model = _model(reproduction, name)
+    X, y = _test_set(reproduction)
+    result = paper_attack_accuracy(model, X, y)
     mlaudit.published("clean_accuracy", PUBLISHED[name]["clean"], PAPER, note=NOTE_AS_PUBLISHED)
     mlaudit.published("robust_accuracy", PUBLISHED[name]["paper_fgsm"], PAPER, note=NOTE_AS_PUBLISHED)
     assert result.clean_accuracy.low >= CLEAN_AT_LEAST[name], result.clean_accuracy
@@ -89,9 +93,9 @@ def test_paper_fgsm_in_pixel_space(mlaudit, reproduction, name):
     """(b) The paper's budget (0.1 x std per channel) in pixel space, normalization inside the model, no clamp."""
     from reference_models.cifar10_paper import PAPER_EPS, PUBLISHED, NormalizedFGSM
 
-    split, models = reproduction
-    X, y = _test_set(split)
-    mlaudit.assert_robust_accuracy(models[name], X, y, attack=NormalizedFGSM(PAPER_EPS), clip=(0.0, 1.0),
+    model = _model(reproduction, name)
+    X, y = _test_set(reproduction)
+    mlaudit.assert_robust_accuracy(model, X, y, attack=NormalizedFGSM(PAPER_EPS), clip=(0.0, 1.0),
                                    at_most=PIXEL_FGSM_AT_MOST[name])
     mlaudit.published("robust_accuracy", PUBLISHED[name]["paper_fgsm"], PAPER, note=NOTE_PIXEL)
 
@@ -101,9 +105,9 @@ def test_standard_setting_fgsm_8_255(mlaudit, reproduction, name):
     """(c) FGSM at 8/255 L-inf in pixel space."""
     from reference_models.cifar10_paper import STANDARD_EPS
 
-    split, models = reproduction
-    X, y = _test_set(split)
-    mlaudit.assert_robust_accuracy(models[name], X, y, attack=mla.FGSM(eps=STANDARD_EPS), clip=(0.0, 1.0),
+    model = _model(reproduction, name)
+    X, y = _test_set(reproduction)
+    mlaudit.assert_robust_accuracy(model, X, y, attack=mla.FGSM(eps=STANDARD_EPS), clip=(0.0, 1.0),
                                    at_most=FGSM_8_AT_MOST[name])
 
 
@@ -113,8 +117,8 @@ def test_standard_setting_pgd20_8_255(mlaudit, reproduction, name, pytestconfig)
     from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.cifar10_paper import PGD_STEP, STANDARD_EPS, seeded_subset
 
-    split, models = reproduction
-    X, y = _test_set(split)
+    model = _model(reproduction, name)
+    X, y = _test_set(reproduction)
     subset = seeded_subset(len(y), PGD_IMAGES, pytestconfig.stash[SESSION_KEY].settings.seed)
-    mlaudit.assert_robust_accuracy(models[name], X[subset], y[subset], clip=(0.0, 1.0), at_most=PGD_8_AT_MOST[name],
+    mlaudit.assert_robust_accuracy(model, X[subset], y[subset], clip=(0.0, 1.0), at_most=PGD_8_AT_MOST[name],
                                    attack=mla.PGD(eps=STANDARD_EPS, steps=20, step_size=PGD_STEP, random_start=True))

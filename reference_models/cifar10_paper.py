@@ -31,7 +31,7 @@ one on a busy 2-core machine; progress lines with ETA on stderr)::
     python /work/shared/data/cifar10/to_python_batches.py /tmp/cifar10
     python -m reference_models.cifar10_paper --data-dir /tmp/cifar10 --out runs/cifar10
 
-Both models go to the weight cache (where :func:`cached_reproduction_models` and the
+Both models go to the weight cache (where :func:`cached_models` and the
 real-data tier find them) and, as state dicts, to ``--out`` with ``results.json``.
 ``--evaluate-only`` re-runs the evaluation from the saved weights.
 """
@@ -194,12 +194,6 @@ def cached_models(split: Any, seed: int = 0, epochs: int | None = None) -> dict[
         if load_cached(model, cache_name, key, fingerprint):
             models[name] = model.eval()
     return models
-
-
-def cached_reproduction_models(split: Any, seed: int = 0) -> tuple[Any, Any] | None:
-    """Both trained models from the weight cache, or None when either is missing; never trains."""
-    models = cached_models(split, seed)
-    return (models["standard"], models["adversarial"]) if len(models) == 2 else None
 
 
 def save_state_dicts(out: Path, standard: Any, adversarial: Any) -> None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference_models.cifar10_paper import (CIFAR10_MEAN, CIFAR10_STD, NormalizedFGSM, cached_reproduction_models,
+from reference_models.cifar10_paper import (CIFAR10_MEAN, CIFAR10_STD, NormalizedFGSM, cached_models,
                                             paper_attack_accuracy, paper_clamp, paper_clamp_bounds)
 from reference_models.datasets import CIFAR10_CLASSES, ImageSplit, load_cifar10
 from reference_models.paper_cnn import build_paper_cnn
@@ -97,7 +97,7 @@ def test_cached_models_are_none_until_the_command_has_run(tmp_path, monkeypatch)
     monkeypatch.setenv("MLAUDIT_CACHE_DIR", str(tmp_path))
     x = np.zeros((2, 3, 32, 32), np.float32)
     split = ImageSplit(x, np.zeros(2, np.int64), x, np.zeros(2, np.int64), "two black images", CIFAR10_CLASSES)
-    assert cached_reproduction_models(split) is None
+    assert cached_models(split) == {}
 
 
 def write_jpeg_tar(path, per_split=(6, 3), seed=0):
