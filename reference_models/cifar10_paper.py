@@ -149,7 +149,7 @@ def recipe(seed: int = 0, epochs: int | None = None) -> dict[str, Any]:
 
 
 def train_both(split: Any, seed: int = 0, epochs: int | None = None, progress: Any = None,
-               threads: int | None = 2) -> tuple[Any, Any]:
+               threads: int | None = 1) -> tuple[Any, Any]:
     """The standard model (10 clean epochs) and its paper-style adversarial fine-tuning, through the cache.
 
     The standard model is cached as soon as it is trained: the checkpoint a crashed
