@@ -70,12 +70,12 @@ def test_cifar10_paper_cnn_adversarial_training(mlaudit, pytestconfig):
     trained while the embedded thresholds were set.
     """
     from pytest_mlaudit.plugin import SESSION_KEY
-    from reference_models.datasets import cifar10_dir, load_cifar10
+    from reference_models.datasets import cifar10_dir, cifar10_jpeg_tar, load_cifar10
     from reference_models.paper_cnn import cached_cifar10_models
 
     root = mlaudit.data_path("cifar10")
     try:
-        cifar10_dir(root)
+        cifar10_jpeg_tar(root) or cifar10_dir(root)
     except FileNotFoundError as exc:
         pytest.skip(f"real-data tier: {exc}")
     seed = pytestconfig.stash[SESSION_KEY].settings.seed

@@ -47,6 +47,10 @@ CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_BATCH = "test_batch"
 
 
+CIFAR10_JPEG_TAR = "cifar10-jpeg.tar.gz"
+JPEG_TAR_SHUFFLE_SEED = 20261123
+
+
 def cifar10_dir(root: Any) -> Any:
     """The ``cifar-10-batches-py`` directory: ``root`` itself or its child of that name."""
     from pathlib import Path
@@ -56,9 +60,79 @@ def cifar10_dir(root: Any) -> Any:
         if all((candidate / name).is_file() for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH)):
             return candidate
     raise FileNotFoundError(
-        f"{root} holds no CIFAR-10 python batches (cifar-10-batches-py/data_batch_1..5 and test_batch); "
-        "make them with shared/data/cifar10/to_python_batches.py OUT"
+        f"{root} holds no CIFAR-10 python batches (cifar-10-batches-py/data_batch_1..5 and test_batch) "
+        f"and no {CIFAR10_JPEG_TAR}; make the batches with shared/data/cifar10/to_python_batches.py OUT"
     )
+
+
+def cifar10_jpeg_tar(root: Any) -> Any:
+    """``root/cifar10-jpeg.tar.gz`` (or ``root`` itself if it is that file), or None."""
+    from pathlib import Path
+
+    root = Path(root)
+    for candidate in (root, root / CIFAR10_JPEG_TAR):
+        if candidate.is_file() and candidate.name.endswith(".tar.gz"):
+            return candidate
+    return None
+
+
+def read_cifar10_jpeg_tar(path: Any) -> dict[str, tuple[Any, Any]]:
+    """``{"train": (images, labels), "test": ...}`` from the JPEG archive ``split/class/NNNN.jpg``.
+
+    uint8 images ``(n, 3, 32, 32)``, in the order ``to_python_batches.py`` writes them
+    (sorted by ``class_file`` name, then its fixed shuffle), so both layouts give the
+    same arrays. Decoded with Pillow.
+    """
+    import io
+    import tarfile
+
+    import numpy as np
+    from PIL import Image
+
+    found: dict[str, tuple[list, list, list]] = {"train": ([], [], []), "test": ([], [], [])}
+    with tarfile.open(path, "r|gz") as archive:
+        for member in archive:
+            parts = member.name.split("/")
+            if not member.isfile() or len(parts) != 3 or parts[0] not in found or parts[1] not in CIFAR10_CLASSES:
+                continue
+            split, cls, name = parts
+            image = Image.open(io.BytesIO(archive.extractfile(member).read())).convert("RGB")
+            if image.size != (32, 32):
+                raise ValueError(f"{path}: {member.name} is {image.size[0]}x{image.size[1]}, CIFAR-10 images are 32x32")
+            rows, labels, names = found[split]
+            rows.append(np.asarray(image, dtype=np.uint8).transpose(2, 0, 1))
+            labels.append(CIFAR10_CLASSES.index(cls))
+            names.append(f"{cls}_{name}")
+    arrays = {}
+    for split, (rows, labels, names) in found.items():
+        if not rows:
+            raise ValueError(f"{path} holds no {split}/<class>/*.jpg images")
+        order = np.asarray(sorted(range(len(names)), key=names.__getitem__))
+        order = order[np.random.default_rng(JPEG_TAR_SHUFFLE_SEED).permutation(len(order))]
+        arrays[split] = (np.stack(rows)[order], np.asarray(labels, dtype=np.int64)[order])
+    return arrays
+
+
+def _jpeg_tar_arrays(path: Any) -> dict[str, tuple[Any, Any]]:
+    """The archive's arrays, decoded once into the weight-cache directory (``.npz``, no pickles)."""
+    import hashlib
+
+    import numpy as np
+
+    from .cache import cache_dir
+
+    with open(path, "rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()[:16]
+    converted = cache_dir() / f"cifar10-jpeg-{digest}.npz"
+    if not converted.exists():
+        arrays = read_cifar10_jpeg_tar(path)
+        converted.parent.mkdir(parents=True, exist_ok=True)
+        temporary = converted.with_suffix(".tmp.npz")
+        np.savez(temporary, **{f"{split}_{part}": array for split, pair in arrays.items()
+                               for part, array in zip(("images", "labels"), pair)})
+        temporary.replace(converted)
+    with np.load(converted, allow_pickle=False) as stored:
+        return {split: (stored[f"{split}_images"], stored[f"{split}_labels"]) for split in ("train", "test")}
 
 
 def read_cifar10_batch(path: Any) -> tuple[Any, Any]:
@@ -88,14 +162,21 @@ def read_cifar10_batch(path: Any) -> tuple[Any, Any]:
 
 
 def load_cifar10(root: Any, n_train: int | None = None, n_test: int | None = None) -> ImageSplit:
-    """CIFAR-10 from the standard python batches, pixels scaled to [0, 1].
+    """CIFAR-10 from the standard python batches, or from ``cifar10-jpeg.tar.gz``, pixels scaled to [0, 1].
 
     ``n_train`` / ``n_test`` keep the first images only (the batches are shuffled);
     ``n_train=0`` does not read the training batches. The full training set is 600 MB
-    as float32.
+    as float32. The JPEG archive is decoded once into the weight-cache directory.
     """
     import numpy as np
 
+    tar = cifar10_jpeg_tar(root)
+    if tar is not None:
+        arrays = _jpeg_tar_arrays(tar)
+        (X_train, y_train), (X_test, y_test) = arrays["train"], arrays["test"]
+        return ImageSplit((X_train[:n_train] / np.float32(255)).astype(np.float32), y_train[:n_train],
+                          (X_test[:n_test] / np.float32(255)).astype(np.float32), y_test[:n_test],
+                          source=f"CIFAR-10 ({tar})", classes=CIFAR10_CLASSES)
     directory = cifar10_dir(root)
     names = CIFAR10_TRAIN_BATCHES if n_train != 0 else CIFAR10_TRAIN_BATCHES[:1]
     parts = [read_cifar10_batch(directory / name) for name in names]
@@ -109,17 +190,18 @@ def load_cifar10(root: Any, n_train: int | None = None, n_test: int | None = Non
 
 
 def cifar10_fingerprint(root: Any) -> str:
-    """SHA-256 of the six batch files: the data key of the CIFAR-10 weights in the cache.
+    """SHA-256 of the six batch files (or of the JPEG archive): the data key of the CIFAR-10 weights in the cache.
 
     Hashing the files (180 MB) is cheaper than hashing the 600 MB of float pixels, and
     lets the real-data tier find the weights without loading the training set.
     """
     import hashlib
 
-    directory = cifar10_dir(root)
+    tar = cifar10_jpeg_tar(root)
+    files = [tar] if tar is not None else [cifar10_dir(root) / name for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH)]
     digest = hashlib.sha256()
-    for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH):
-        with open(directory / name, "rb") as stream:
+    for path in files:
+        with open(path, "rb") as stream:
             for block in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()[:16]

@@ -11,7 +11,8 @@ Here the first module is :class:`~reference_models.normalization.Normalize`, wit
 training data's per-channel mean and std: the model takes pixels in [0, 1], and eps
 0.1 is in pixel units. **The paper applied eps 0.1 to normalized images** (about
 0.025 in pixels for CIFAR's std of 0.25) and then clamped the normalized images to
-[0, 1]; that mistake is reproduced separately (issue 8). This module trains correctly
+[0, 1]; that mistake is reproduced separately, in
+:mod:`reference_models.cifar10_paper`. This module trains correctly
 in pixel space.
 
 For 8x8 inputs (scikit-learn's digits, the embedded data) the same layers are kept

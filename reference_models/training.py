@@ -77,7 +77,8 @@ class AdversarialConfig:
 
 
 def train_classifier(model: Any, X: Any, y: Any, config: TrainingConfig, *, device: str = "cpu",
-                     progress: Progress | None = None, label: str = "model", threads: int | None = 1) -> Any:
+                     progress: Progress | None = None, label: str = "model", threads: int | None = 1,
+                     speed: Speed | None = None) -> Any:
     """Train ``model`` with Adam and cross-entropy; returns it in eval mode."""
     import torch.nn.functional as F
 
@@ -85,20 +86,25 @@ def train_classifier(model: Any, X: Any, y: Any, config: TrainingConfig, *, devi
         return F.cross_entropy(module(xb), yb)
 
     return fit(model, X, y, loss, epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-               seed=config.seed, device=device, progress=progress, label=label, threads=threads)
+               seed=config.seed, device=device, progress=progress, label=label, threads=threads, speed=speed)
 
 
 def adversarial_training(model: Any, X: Any, y: Any, config: AdversarialConfig, *, clip: tuple[Any, Any] = (0.0, 1.0),
                          device: str = "cpu", progress: Progress | None = None, label: str = "model",
-                         threads: int | None = 1) -> Any:
-    """Continue training ``model`` on FGSM examples crafted batch by batch (see the module docstring)."""
+                         threads: int | None = 1, speed: Speed | None = None, attack: Any = None) -> Any:
+    """Continue training ``model`` on FGSM examples crafted batch by batch (see the module docstring).
+
+    ``attack`` replaces ``FGSM(eps=config.eps)`` (any object with the audit attacks'
+    ``generate``; the paper reproduction passes its normalized-space FGSM); ``clip``
+    bounds may be tensors broadcasting against a batch (per-channel bounds).
+    """
     import torch
 
     from pytest_mlaudit.adapters import TorchClassifier
 
     from pytest_mlaudit.robustness.attacks import FGSM
 
-    attack = FGSM(eps=config.eps)
+    attack = FGSM(eps=config.eps) if attack is None else attack
     low, high = (torch.as_tensor(bound, dtype=torch.float32, device=device) for bound in clip)
 
     def loss(module, xb, yb):
@@ -109,7 +115,7 @@ def adversarial_training(model: Any, X: Any, y: Any, config: AdversarialConfig, 
 
     return fit(model, X, y, loss, epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
                seed=config.seed, lr_step=config.lr_step, lr_gamma=config.lr_gamma, device=device,
-               progress=progress, label=f"{label}, FGSM eps={config.eps:g}", threads=threads)
+               progress=progress, label=f"{label}, FGSM eps={config.eps:g}", threads=threads, speed=speed)
 
 
 def mixed_loss(model: Any, x: Any, x_adv: Any, y: Any, clean_weight: float) -> Any:
@@ -119,16 +125,33 @@ def mixed_loss(model: Any, x: Any, x_adv: Any, y: Any, clean_weight: float) -> A
     return clean_weight * F.cross_entropy(model(x), y) + (1.0 - clean_weight) * F.cross_entropy(model(x_adv), y)
 
 
+@dataclass(frozen=True)
+class Speed:
+    """CPU speed-ups of training (never of evaluation), and progress every ``log_every`` steps.
+
+    ``bf16``: the forward and backward passes (adversarial crafting included) under
+    ``torch.autocast("cpu", torch.bfloat16)``; weights and optimizer stay float32.
+    ``channels_last``: model and batches in NHWC memory format. Both change rounding
+    only; the trained model is returned in float32, contiguous, and is evaluated so.
+    """
+
+    bf16: bool = False
+    channels_last: bool = False
+    log_every: int | None = None
+
+
 def fit(model: Any, X: Any, y: Any, batch_loss: Callable[[Any, Any, Any], Any], *, epochs: int, batch_size: int,
         lr: float, seed: int, lr_step: int | None = None, lr_gamma: float = 0.1, device: str = "cpu",
-        progress: Progress | None = None, label: str = "model", threads: int | None = 1) -> Any:
-    """Adam over seeded shuffled batches, minimizing ``batch_loss(model, xb, yb)``; one progress line per epoch.
+        progress: Progress | None = None, label: str = "model", threads: int | None = 1,
+        speed: Speed | None = None) -> Any:
+    """Adam over seeded shuffled batches, minimizing ``batch_loss(model, xb, yb)``; one progress line per epoch
+    (and per ``speed.log_every`` steps, with the elapsed time and an ETA).
 
     The global torch seed is set too, so dropout draws the same masks run after run.
     """
     with _threads(threads):
         return _fit(model, X, y, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, lr_step=lr_step,
-                    lr_gamma=lr_gamma, device=device, progress=progress, label=label)
+                    lr_gamma=lr_gamma, device=device, progress=progress, label=label, speed=speed or Speed())
 
 
 @contextlib.contextmanager
@@ -156,7 +179,7 @@ def _threads(threads: int | None):
         torch.set_num_threads(before)
 
 
-def _fit(model, X, y, batch_loss, *, epochs, batch_size, lr, seed, lr_step, lr_gamma, device, progress, label):
+def _fit(model, X, y, batch_loss, *, epochs, batch_size, lr, seed, lr_step, lr_gamma, device, progress, label, speed):
     import numpy as np
     import torch
 
@@ -164,9 +187,12 @@ def _fit(model, X, y, batch_loss, *, epochs, batch_size, lr, seed, lr_step, lr_g
     generator = torch.Generator().manual_seed(seed)
     X_t = torch.as_tensor(np.asarray(X, dtype=np.float32))
     y_t = torch.as_tensor(np.asarray(y, dtype=np.int64))
-    model.to(device)
+    memory_format = torch.channels_last if speed.channels_last else torch.contiguous_format
+    model.to(device, memory_format=memory_format)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=lr_step, gamma=lr_gamma) if lr_step else None
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if speed.bf16 else contextlib.nullcontext
+    steps_per_epoch = -(-len(X_t) // batch_size)
     start = time.perf_counter()
     for epoch in range(epochs):
         model.train()
@@ -174,17 +200,25 @@ def _fit(model, X, y, batch_loss, *, epochs, batch_size, lr, seed, lr_step, lr_g
         total, batches = 0.0, 0
         for first in range(0, len(order), batch_size):
             batch = order[first:first + batch_size]
-            xb, yb = X_t[batch].to(device), y_t[batch].to(device)
+            xb, yb = X_t[batch].to(device, memory_format=memory_format), y_t[batch].to(device)
             optimizer.zero_grad()
-            loss = batch_loss(model, xb, yb)
+            with autocast():
+                loss = batch_loss(model, xb, yb)
             loss.backward()
             optimizer.step()
             total, batches = total + float(loss.detach()), batches + 1
+            if progress is not None and speed.log_every and batches % speed.log_every == 0:
+                done = epoch * steps_per_epoch + batches
+                elapsed = time.perf_counter() - start
+                eta = elapsed / done * (epochs * steps_per_epoch - done)
+                progress(f"training {label}: epoch {epoch + 1}/{epochs} step {batches}/{steps_per_epoch}, "
+                         f"mean loss {total / batches:.4f}, {elapsed:.0f} s elapsed, ETA {eta / 60:.1f} min")
         if scheduler is not None:
             scheduler.step()
         if progress is not None:
             progress(f"training {label}: epoch {epoch + 1}/{epochs}, loss {total / max(batches, 1):.4f}, "
                      f"{time.perf_counter() - start:.0f} s")
+    model.to(memory_format=torch.contiguous_format)
     model.eval()
     return model
 
