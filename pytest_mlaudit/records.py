@@ -100,8 +100,17 @@ class Check:
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
+class SanityChecked:
+    """Mixin for results with a ``checks`` list: suspect when any sanity check failed."""
+
+    @property
+    def suspect(self) -> bool:
+        """True when a sanity check failed: the numbers may not mean what they say."""
+        return any(not check.passed for check in self.checks)
+
+
 @dataclass
-class AuditRecord:
+class AuditRecord(SanityChecked):
     """Everything one audit call measured, asserted and checked.
 
     ``model`` describes the model (name, kind, parameter count, fingerprint),
@@ -137,11 +146,6 @@ class AuditRecord:
     duration_s: float = 0.0
     index: int = 0  # position among the records of the same test
     location: tuple[str, int] = ("", 0)  # test file and line, for a stable report order
-
-    @property
-    def suspect(self) -> bool:
-        """True when a sanity check failed: the numbers may not mean what they say."""
-        return any(not check.passed for check in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,7 +16,7 @@ from .. import validation
 from ..adapters import describe_model
 from ..estimators import repeatable, require_fitted
 from ..progress import Task
-from ..records import Check, Estimate
+from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
 from . import leakage
@@ -26,7 +26,7 @@ N_RESAMPLES = 1000
 
 
 @dataclass(frozen=True)
-class ImbalanceResult:
+class ImbalanceResult(SanityChecked):
     """What one imbalance audit measured: minority-class metrics on the test split.
 
     ``test_positive_rate`` is the test split's class ratio (positives / rows);
@@ -47,10 +47,6 @@ class ImbalanceResult:
     positive_label: int
     resampler: str | None
     checks: tuple[Check, ...] = field(default_factory=tuple)
-
-    @property
-    def suspect(self) -> bool:
-        return any(not check.passed for check in self.checks)
 
     def estimates(self) -> dict[str, Estimate]:
         """The metrics by name, in report order (PR-AUC left out when the model gives no scores)."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .. import validation
 from ..adapters import _is_torch_module, as_classifier, describe_model
 from ..estimators import repeatable, require_fitted
-from ..records import Check, Estimate
+from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import auc_interval, clopper_pearson_interval, independent_difference, proportion
 
@@ -36,7 +36,7 @@ ATTACK = "loss threshold (Yeom et al. 2018)"
 
 
 @dataclass(frozen=True)
-class MembershipResult:
+class MembershipResult(SanityChecked):
     """What one membership-inference audit measured."""
 
     auc: Estimate
@@ -47,10 +47,6 @@ class MembershipResult:
     n_members: int
     n_nonmembers: int
     checks: tuple[Check, ...] = field(default_factory=tuple)
-
-    @property
-    def suspect(self) -> bool:
-        return any(not check.passed for check in self.checks)
 
 
 def membership_inference(model, X_train, y_train, X_holdout, y_holdout, *, delta: float = 0.0,

@@ -18,7 +18,7 @@ from typing import Any
 from .. import validation
 from ..progress import Task
 from ..adapters import as_classifier
-from ..records import Check, Estimate
+from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import paired_difference, proportion
 from . import sanity
@@ -28,7 +28,7 @@ SANITY_SAMPLES = 32
 
 
 @dataclass(frozen=True)
-class RobustnessResult:
+class RobustnessResult(SanityChecked):
     """What one robustness audit measured."""
 
     clean_accuracy: Estimate
@@ -38,10 +38,6 @@ class RobustnessResult:
     n: int
     attack: dict[str, Any]
     checks: tuple[Check, ...] = field(default_factory=tuple)
-
-    @property
-    def suspect(self) -> bool:
-        return any(not check.passed for check in self.checks)
 
 
 def robustness(model, X, y, *, attack, clip, batch_size: int = 256, device: str | None = None,

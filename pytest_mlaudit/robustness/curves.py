@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import Check, Estimate
+from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
 from .attacks import at_eps, budget, describe_attack
@@ -23,7 +23,7 @@ from .audit import SANITY_SAMPLES, attack_generator, attack_outcomes, prepare, r
 
 
 @dataclass(frozen=True)
-class RobustnessCurve:
+class RobustnessCurve(SanityChecked):
     """Robust accuracy at each eps of a sweep."""
 
     eps: tuple[float, ...]
@@ -32,10 +32,6 @@ class RobustnessCurve:
     n: int
     attack: dict[str, Any]
     checks: tuple[Check, ...] = field(default_factory=tuple)
-
-    @property
-    def suspect(self) -> bool:
-        return any(not check.passed for check in self.checks)
 
 
 def metric_name(eps: float) -> str:
