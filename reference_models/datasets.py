@@ -187,21 +187,3 @@ def load_cifar10(root: Any, n_train: int | None = None, n_test: int | None = Non
     return ImageSplit((X_train / np.float32(255)).astype(np.float32), y_train,
                       (X_test / np.float32(255)).astype(np.float32), y_test,
                       source=f"CIFAR-10 ({directory})", classes=CIFAR10_CLASSES)
-
-
-def cifar10_fingerprint(root: Any) -> str:
-    """SHA-256 of the six batch files (or of the JPEG archive): the data key of the CIFAR-10 weights in the cache.
-
-    Hashing the files (180 MB) is cheaper than hashing the 600 MB of float pixels, and
-    lets the real-data tier find the weights without loading the training set.
-    """
-    import hashlib
-
-    tar = cifar10_jpeg_tar(root)
-    files = [tar] if tar is not None else [cifar10_dir(root) / name for name in (*CIFAR10_TRAIN_BATCHES, CIFAR10_TEST_BATCH)]
-    digest = hashlib.sha256()
-    for path in files:
-        with open(path, "rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()[:16]

@@ -20,19 +20,14 @@ but the fourth block does not pool (8 -> 4 -> 2 -> 1 -> 1), so the first fully
 connected layer takes 512 features instead of 2048: a documented variant, not the
 paper's exact network.
 
-Trained weights go through :mod:`reference_models.cache`. The CIFAR-10 network (about
-an hour per recipe on a laptop CPU) is trained by hand, never inside a test run::
-
-    python -m reference_models.paper_cnn --data-dir DIR
-
-with ``DIR/cifar-10-batches-py`` (``python shared/data/cifar10/to_python_batches.py DIR``
-makes it); the real-data tier of ``audits/test_paper_adversarial.py`` then finds the
-weights in the cache.
+Trained weights go through :mod:`reference_models.cache`. The CIFAR-10 network is
+trained by hand, never inside a test run, by the paper's protocol:
+``python -m reference_models.cifar10_paper`` (see that module), whose weights the
+real-data tier ``audits/test_paper_cifar10.py`` finds in the cache.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from typing import Any
 
@@ -143,47 +138,3 @@ def adversarially_trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_T
                               {"training": config.as_dict(), "adversarial": adversarial.as_dict()}, fingerprint, train,
                               progress=progress)
     return model.eval()
-
-
-def cached_cifar10_models(data_dir: Any, seed: int = 0) -> tuple[Any, Any] | None:
-    """The standard and adversarially trained CIFAR-10 CNNs from the cache, or None when either is missing.
-
-    Never trains: the real-data tier calls this and skips when the command of the
-    module docstring has not been run.
-    """
-    from .cache import load_cached
-    from .datasets import CIFAR10_CLASSES, cifar10_fingerprint
-
-    fingerprint = cifar10_fingerprint(data_dir)
-    config, adversarial = paper_recipe(seed)
-    models = []
-    for suffix, params in (("", {"training": config.as_dict()}),
-                           ("-fgsm-at", {"training": config.as_dict(), "adversarial": adversarial.as_dict()})):
-        model = build_paper_cnn(3, 32, len(CIFAR10_CLASSES))
-        if not load_cached(model, "paper-cnn-32px" + suffix, params, fingerprint):
-            return None
-        models.append(model.eval())
-    return models[0], models[1]
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Train the paper's CNN on CIFAR-10, standard then adversarially trained, into the weight cache."""
-    from .datasets import cifar10_fingerprint, load_cifar10
-    from .training import stderr_progress
-
-    parser = argparse.ArgumentParser(prog="python -m reference_models.paper_cnn", description=main.__doc__)
-    parser.add_argument("--data-dir", required=True, help="directory holding cifar-10-batches-py (or that directory)")
-    parser.add_argument("--seed", type=int, default=0, help="training seed; the audits use --mlaudit-seed (default 0)")
-    parser.add_argument("--device", default="cpu", help="torch device for training (default cpu)")
-    args = parser.parse_args(argv)
-
-    split = load_cifar10(args.data_dir)
-    fingerprint = cifar10_fingerprint(args.data_dir)
-    config, adversarial = paper_recipe(args.seed)
-    adversarially_trained_paper_cnn(split, config, adversarial, device=args.device, progress=stderr_progress,
-                                    data_fingerprint=fingerprint, threads=None)
-    stderr_progress("both CIFAR-10 models are in the weight cache")
-
-
-if __name__ == "__main__":
-    main()

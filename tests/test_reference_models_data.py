@@ -1,11 +1,11 @@
-"""Loaders of the real data sets, on small files the tests write, and the CIFAR-10 command."""
+"""Loaders of the real data sets, on small files the tests write."""
 
 import pickle
 
 import numpy as np
 import pytest
 
-from reference_models.datasets import (CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES, cifar10_dir, cifar10_fingerprint,
+from reference_models.datasets import (CIFAR10_TEST_BATCH, CIFAR10_TRAIN_BATCHES, cifar10_dir,
                                        load_cifar10, read_cifar10_batch)
 
 
@@ -69,14 +69,6 @@ def test_a_batch_of_the_wrong_shape_is_refused(tmp_path):
         read_cifar10_batch(path)
 
 
-def test_cifar_fingerprint_follows_the_file_contents(tmp_path):
-    write_cifar(tmp_path / "a", seed=0)
-    write_cifar(tmp_path / "b", seed=0)
-    write_cifar(tmp_path / "c", seed=1)
-    assert cifar10_fingerprint(tmp_path / "a") == cifar10_fingerprint(tmp_path / "b")
-    assert cifar10_fingerprint(tmp_path / "a") != cifar10_fingerprint(tmp_path / "c")
-
-
 def test_creditcard_split_keeps_30_features_and_the_observed_range(tmp_path):
     from reference_models.creditcard import FEATURES
     from reference_models.fraudnet import creditcard_split
@@ -89,21 +81,6 @@ def test_creditcard_split_keeps_30_features_and_the_observed_range(tmp_path):
     split = creditcard_split(tmp_path / "creditcard.csv", seed=0)
     assert split.X_train.shape == (28, 30) and split.X_test.shape == (12, 30)
     assert np.allclose(split.bounds[0], rows[:, :-1].min(axis=0)) and np.allclose(split.bounds[1], rows[:, :-1].max(axis=0))
-
-
-def test_cifar10_command_trains_both_models_into_the_cache_for_the_real_data_tier(tmp_path, monkeypatch):
-    """End to end on a miniature CIFAR-10: the command trains, the audit finds the weights."""
-    from reference_models import paper_cnn
-
-    monkeypatch.setenv("MLAUDIT_CACHE_DIR", str(tmp_path / "cache"))
-    write_cifar(tmp_path, per_batch=2)
-    assert paper_cnn.cached_cifar10_models(tmp_path) is None
-    monkeypatch.setattr(paper_cnn, "PAPER_TRAINING", paper_cnn.PAPER_TRAINING.__class__(epochs=1, batch_size=64))
-    monkeypatch.setattr(paper_cnn, "PAPER_ADVERSARIAL", paper_cnn.PAPER_ADVERSARIAL.__class__(epochs=1))
-    paper_cnn.main(["--data-dir", str(tmp_path)])
-    standard, adversarial = paper_cnn.cached_cifar10_models(tmp_path)
-    assert not np.array_equal(standard[1].weight.detach().numpy(), adversarial[1].weight.detach().numpy())
-    assert paper_cnn.cached_cifar10_models(tmp_path, seed=1) is None
 
 
 PROGRESS_TEST = """
