@@ -277,12 +277,32 @@ def test_hostile_test_ids_are_escaped_in_the_html(audit_project):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def modules_loaded_by_the_plugin(*prefixes: str) -> list[str]:
+    """The modules under ``prefixes`` that a fresh interpreter has loaded after importing the plugin."""
+    code = f"import sys, pytest_mlaudit.plugin; print(sorted(m for m in sys.modules if m.startswith({prefixes!r})))"
+    return eval(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
 def test_importing_the_plugin_loads_no_heavy_library():
-    code = ("import sys, pytest_mlaudit.plugin, pytest_mlaudit; "
-            "print([m for m in ('numpy', 'torch', 'sklearn', 'art', 'xgboost', 'diffprivlib', 'imblearn', "
-            "'fairlearn', 'matplotlib', 'scipy', 'pandas') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    heavy = ("numpy", "torch", "sklearn", "art", "xgboost", "diffprivlib", "imblearn", "fairlearn", "matplotlib",
+             "scipy", "pandas")
+    assert [m for m in modules_loaded_by_the_plugin(*heavy) if m.split(".")[0] in heavy] == []
+
+
+def test_loading_the_plugin_loads_no_audit_family():
+    assert modules_loaded_by_the_plugin("pytest_mlaudit.evasion", "pytest_mlaudit.class_imbalance",
+                                        "pytest_mlaudit.group_fairness", "pytest_mlaudit.privacy",
+                                        "pytest_mlaudit.report") == []
+
+
+def test_every_public_name_resolves_on_first_use():
+    import pytest_mlaudit as mla
+
+    resolved = {name: getattr(mla, name) for name in mla.__all__}
+    assert all(callable(value) for value in resolved.values())
+    assert mla.robustness.__module__ == "pytest_mlaudit.evasion.audit"
+    with pytest.raises(AttributeError, match="no attribute 'robust_acuracy'"):
+        mla.robust_acuracy
 
 
 def test_the_terminal_summary_lists_the_first_errored_audits_and_counts_the_rest(audit_project):
