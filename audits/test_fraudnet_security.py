@@ -17,7 +17,6 @@ import pytest
 
 import pytest_mlaudit as mla
 from reference_models.adversarial_audit import assert_adversarial_training_gain, beside_published
-from reference_models.fraudnet import standardized_domain
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
 
@@ -40,6 +39,8 @@ def study_pair(model: str, note: str) -> list[tuple]:
 
 def attacked(model, split):
     """The network, the test data and the domain, in standardized units."""
+    from reference_models.fraudnet import standardized_domain  # imports torch: not at collection
+
     network, X, clip = standardized_domain(model, split.X_test, split.bounds)
     return network, X, split.y_test, clip
 
