@@ -25,8 +25,8 @@ with the same loss curve (``benchmarks/cifar10_bf16_check.py``). Every evaluatio
 attack runs in float32. One torch thread by default: on the shared 2-core machine,
 busy with other test runs, two threads ran a step 4x slower than one.
 
-Run (about 45 minutes for the clean phase and three times that for the adversarial
-one on a busy 2-core machine; progress lines with ETA on stderr)::
+Run (on a 2-core machine with one torch thread: about 35 minutes for the clean phase,
+80 for the adversarial one and 15 for the evaluation; progress lines with ETA on stderr)::
 
     python /work/shared/data/cifar10/to_python_batches.py /tmp/cifar10
     python -m reference_models.cifar10_paper --data-dir /tmp/cifar10 --out runs/cifar10
