@@ -96,12 +96,11 @@ def _data_fingerprint(split: Any) -> str:
     return fingerprint(split.X_train, split.y_train)["sha256"]
 
 
-def trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_TRAINING, *, device: str = "cpu",
-                      progress: Progress | None = None, data_fingerprint: str | None = None,
-                      threads: int | None = 1) -> Any:
-    """The paper's CNN trained on ``split`` with the paper's recipe, through the weight cache.
+def trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_TRAINING, *, progress: Progress | None = None,
+                      data_fingerprint: str | None = None) -> Any:
+    """The paper's CNN trained on ``split`` with the paper's recipe (CPU, one thread), through the weight cache.
 
-    ``data_fingerprint`` overrides the hash of the training arrays (CIFAR-10 uses its files' hash).
+    ``data_fingerprint`` is the training arrays' hash when the caller has it already.
     """
     from .cache import cached_weights
 
@@ -109,30 +108,27 @@ def trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_TRAINING, *, de
     label = f"paper CNN ({split.source})"
     model, _ = cached_weights(
         model, _cache_name(split), {"training": config.as_dict()}, data_fingerprint or _data_fingerprint(split),
-        lambda m: train_classifier(m, split.X_train, split.y_train, config, device=device, progress=progress, label=label,
-                           threads=threads),
+        lambda m: train_classifier(m, split.X_train, split.y_train, config, progress=progress, label=label),
         progress=progress,
     )
     return model.eval()
 
 
 def adversarially_trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_TRAINING,
-                                    adversarial: AdversarialConfig = PAPER_ADVERSARIAL, *, device: str = "cpu",
-                                    progress: Progress | None = None, data_fingerprint: str | None = None,
-                      threads: int | None = 1) -> Any:
+                                    adversarial: AdversarialConfig = PAPER_ADVERSARIAL, *,
+                                    progress: Progress | None = None) -> Any:
     """The standard CNN of :func:`trained_paper_cnn` after the paper's FGSM adversarial training."""
     from .cache import cached_weights
 
-    fingerprint = data_fingerprint or _data_fingerprint(split)
+    fingerprint = _data_fingerprint(split)
     model = _untrained(split, config.seed)
     label = f"paper CNN ({split.source})"
 
     def train(m):
-        standard = trained_paper_cnn(split, config, device=device, progress=progress, data_fingerprint=fingerprint,
-                                     threads=threads)
+        standard = trained_paper_cnn(split, config, progress=progress, data_fingerprint=fingerprint)
         m.load_state_dict(standard.state_dict())
-        adversarial_training(m, split.X_train, split.y_train, adversarial, clip=PIXEL_DOMAIN, device=device,
-                             progress=progress, label=label, threads=threads)
+        adversarial_training(m, split.X_train, split.y_train, adversarial, clip=PIXEL_DOMAIN, progress=progress,
+                             label=label)
 
     model, _ = cached_weights(model, _cache_name(split) + "-fgsm-at",
                               {"training": config.as_dict(), "adversarial": adversarial.as_dict()}, fingerprint, train,
