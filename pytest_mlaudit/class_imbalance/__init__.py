@@ -1,8 +1,5 @@
-"""Imbalance audits: minority-class metrics with intervals, resampler comparison, leakage guards."""
+"""Imbalance audits: minority-class metrics with intervals, resampler comparison, leakage guards.
 
-from .audit import (ImbalanceResult, ResamplerComparison, assert_balanced_accuracy, assert_minority_precision,
-                    assert_minority_recall, compare_resamplers, imbalance)
-from .leakage import LeakageError
-
-__all__ = ["ImbalanceResult", "LeakageError", "ResamplerComparison", "assert_balanced_accuracy",
-           "assert_minority_precision", "assert_minority_recall", "compare_resamplers", "imbalance"]
+The public names are exported by ``pytest_mlaudit`` itself (lazily); this package only
+holds the modules.
+"""
