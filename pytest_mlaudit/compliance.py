@@ -136,10 +136,13 @@ def requirement_verdicts(audits: list[dict[str, Any]], mapping: dict[str, Any] |
 
     Rows come in the order of the mapping's requirements, then unknown ids in order
     of appearance; ``audits`` holds the 0-based positions of the audits in the list.
+    An audit whose failure its test caught (``handled``) is evidence of nothing.
     """
     mapping = mapping or DEFAULT_MAPPING
     rows: dict[str, dict[str, Any]] = {}
     for position, audit in enumerate(audits):
+        if audit.get("handled"):
+            continue
         gates = audit.get("gates") or []
         for requirement in audit_requirements(audit, mapping):
             row = rows.setdefault(requirement, {

@@ -11,20 +11,31 @@ imports nothing heavy: the audits load torch, scikit-learn and friends when they
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from . import AUDIT_FUNCTIONS, hookspecs, progress
+from .authoring import requirement_list
 from .compliance import load_mapping
-from .records import AuditRecord
-from .session import AuditSession, Settings, TestAudit, close_test, install_hook, open_test
+from .records import AuditRecord, json_tree
+from .session import (AuditSession, Settings, TestAudit, close_test, enter_session, install_hook, leave_session,
+                      open_test)
 
 SESSION_KEY = pytest.StashKey[AuditSession]()
 TEST_KEY = pytest.StashKey[TestAudit]()
 REPORTED_KEY = pytest.StashKey[int]()
 PROGRESS_KEY = pytest.StashKey[Any]()  # the progress writer this run replaced (an outer pytester run's)
+HOOK_KEY = pytest.StashKey[Any]()  # the hook relay this run replaced (an outer pytester run's)
+SCOPE_KEY = pytest.StashKey[object]()
+JOURNAL_KEY = pytest.StashKey[Any]()
 
 # option name -> (ini key, type, default, help)
 OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
@@ -94,65 +105,112 @@ def _resolve(config: pytest.Config, ini: str, value: str | None) -> Path | None:
     return (Path(config.inipath).parent if config.inipath else Path(config.rootpath)) / value
 
 
+MARKER_KEYWORDS = ("requirement",)
+
+
+def check_report_paths(settings: Settings) -> None:
+    """Refuse at start-up a report path that cannot be written, rather than after every test has run."""
+    paths = [(option, path) for option, path in (("--mlaudit-report", settings.report_path),
+                                                 ("--mlaudit-json", settings.json_path)) if path is not None]
+    if len(paths) == 2 and paths[0][1].resolve() == paths[1][1].resolve():
+        raise pytest.UsageError(f"--mlaudit-report and --mlaudit-json are the same file ({paths[0][1]}): "
+                                "the HTML would overwrite the JSON; give two paths")
+    for option, path in paths:
+        if path.is_dir():
+            raise pytest.UsageError(f"{option}: {path} is a directory; give a file path")
+        parent = path.parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            raise pytest.UsageError(f"{option}: {path} cannot be created: {parent} is not a directory")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise pytest.UsageError(f"{option}: {path} cannot be written: no write permission in {parent}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mlaudit(requirement=..., **params): tag the test's audit gates with requirements "
-        "(e.g. 'EU-AI-Act-Art15') for the compliance mapping of the report",
+        "mlaudit(requirement=...): tag the test's audit gates with requirements "
+        "(e.g. 'EU-AI-Act-Art15', or a list of them) for the compliance mapping of the report",
     )
-    config.stash[SESSION_KEY] = AuditSession(settings=read_settings(config))
-    install_hook(config.hook)
+    settings = read_settings(config)
+    if not hasattr(config, "workerinput"):
+        check_report_paths(settings)
+    config.stash[SESSION_KEY] = AuditSession(settings=settings)
+    config.stash[SCOPE_KEY] = enter_session(settings)
+    config.stash[HOOK_KEY] = install_hook(config.hook)
     config.stash[PROGRESS_KEY] = progress.install(progress.terminal_writer(config))
+    journal = getattr(config, "workerinput", {}).get("mlaudit_journal")
+    if journal:
+        config.stash[JOURNAL_KEY] = Journal(Path(journal) / f"{config.workerinput['workerid']}.jsonl")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(ReportController(config), "mlaudit-report-controller")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    install_hook(None)
+    if HOOK_KEY in config.stash:
+        install_hook(config.stash[HOOK_KEY])
+    if SCOPE_KEY in config.stash:
+        leave_session(config.stash[SCOPE_KEY])
     progress.install(config.stash.get(PROGRESS_KEY, None))
 
 
-def _marker_requirements(item: pytest.Item) -> tuple[list[str], dict[str, Any]]:
+def marker_requirements(item: pytest.Item) -> list[str]:
+    """The requirement tags of the test's ``mlaudit`` markers; an unknown keyword is an error naming the allowed."""
     requirements: list[str] = []
-    params: dict[str, Any] = {}
     for marker in item.iter_markers("mlaudit"):
-        requirement = marker.kwargs.get("requirement", ())
-        for req in [requirement] if isinstance(requirement, str) else list(requirement):
-            if req not in requirements:
-                requirements.append(req)
-        params.update({k: v for k, v in marker.kwargs.items() if k != "requirement"})
-    return requirements, params
+        unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
+        if unknown or marker.args:
+            given = ", ".join([*(repr(a) for a in marker.args), *unknown])
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.mlaudit takes only {', '.join(MARKER_KEYWORDS)}=...; "
+                                    f"got {given}")
+        for requirement in requirement_list(json_tree(marker.kwargs.get("requirement"), "requirement")):
+            if requirement not in requirements:
+                requirements.append(requirement)
+    return requirements
 
 
-def _uses_mlaudit(item: pytest.Item) -> bool:
-    return "mlaudit" in getattr(item, "fixturenames", ()) or item.get_closest_marker("mlaudit") is not None
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            marker_requirements(item)
+        except (pytest.UsageError, TypeError) as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem):
     session = item.config.stash[SESSION_KEY]
-    requirements, params = _marker_requirements(item)
+    journal = item.config.stash.get(JOURNAL_KEY, None)
     path, line, _ = item.location
     test = TestAudit(nodeid=item.nodeid, settings=session.settings, location=(path, line or 0),
-                     requirements=requirements, marker_params=params,
-                     on_record=lambda record: _record_properties(item, record))
+                     requirements=marker_requirements(item),
+                     on_record=lambda record: _on_record(item, record, journal))
     item.stash[TEST_KEY] = test
     item.stash[REPORTED_KEY] = 0
     token = open_test(test)
     try:
         return (yield)
+    except BaseException:
+        # interrupted inside the test (KeyboardInterrupt, SIGTERM, pytest.exit): keep what it measured
+        unreported = test.records[item.stash[REPORTED_KEY]:]
+        if unreported and not hasattr(item.config, "workerinput"):
+            session.add_records(unreported, test_outcome="interrupted")
+        raise
     finally:
         close_test(token)
 
 
-def _record_properties(item: pytest.Item, record: AuditRecord) -> None:
-    """Each gate also goes to record_property, so --junitxml carries it."""
+def _on_record(item: pytest.Item, record: AuditRecord, journal: Journal | None) -> None:
+    """Each gate also goes to record_property (so --junitxml carries it); a worker journals the record."""
     for gate in record.gates:
         verdict = "passed" if gate.passed else "failed"
         item.user_properties.append((
             f"mlaudit:{record.name}:{gate.metric}",
             f"{gate.value:.4f} [{gate.low:.4f}, {gate.high:.4f}] {gate.op} {gate.threshold:g} ({gate.policy}): {verdict}",
         ))
+    if journal is not None:
+        journal.append(record)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -161,57 +219,195 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     test = item.stash.get(TEST_KEY, None)
     if test is None:
         return report
-    if report.failed and report.when in ("setup", "call") and not test.records and _uses_mlaudit(item):
-        test.add(_crash_record(test, report))
     reported = item.stash[REPORTED_KEY]
-    report.mlaudit_records = [record.to_dict() for record in test.records[reported:]]
+    phase_records = test.records[reported:]
+    failure = call.excinfo.value if call.excinfo is not None else None
+    caught_by_test = report.passed or (report.skipped and hasattr(report, "wasxfail"))
+    for record in phase_records:
+        if record.outcome in ("failed", "error"):
+            raised = [exc for exc in test.audit_exceptions if test.exception_records.get(id(exc)) == record.index]
+            # the test went on past the audit's exception, or the exception was expected (xfail)
+            record.handled = caught_by_test or not any(exc is failure for exc in raised)
+    if report.failed and failure is not None and not any(failure is exc for exc in test.audit_exceptions):
+        report.mlaudit_outside_failure = True
+    report.mlaudit_records = [record.to_dict() for record in phase_records]
     item.stash[REPORTED_KEY] = len(test.records)
     return report
 
 
-def _crash_record(test: TestAudit, report: pytest.TestReport) -> AuditRecord:
-    """A test that failed before any audit recorded must still show in the report."""
-    message = getattr(report.longrepr, "reprcrash", None)
-    text = message.message if message is not None else str(report.longrepr).strip().splitlines()[-1:]
-    return AuditRecord(nodeid=test.nodeid, category="test", name=f"test {report.when} failed", outcome="error",
-                       error=str(text), params=dict(test.marker_params))
+def _failure_message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None:
+        return crash.message
+    lines = str(report.longrepr or "").strip().splitlines()
+    return lines[-1] if lines else f"{report.when} failed"
 
 
 class ReportController:
-    """Assembles the records on the controller (or the only process) and writes the reports.
+    """Assembles the records and what pytest reported on the controller (or the only process); writes the reports.
 
     Registered only where reports are assembled: never on an xdist worker, whose
-    records reach the controller on the serialized test reports.
+    records reach the controller on the serialized test reports (and, should the
+    worker crash, through its journal).
     """
 
     def __init__(self, config: pytest.Config):
         self.config = config
         self.session = config.stash[SESSION_KEY]
+        self.journals = Path(tempfile.mkdtemp(prefix="mlaudit-journal-"))
+        self.collected: set[str] = set()
+        self.outcomes: dict[str, str] = {}
+        self.write_failures: list[str] = []
+        self._writing = False
+        self._terminated = False
+        self._previous_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum, frame) -> None:
+        """SIGTERM ends the run like Ctrl-C, so what was measured is written as an INCOMPLETE report."""
+        self.session.run.interrupted = "terminated (SIGTERM)"
+        if self._writing:
+            self._terminated = True  # finish writing the reports first
+            return
+        raise KeyboardInterrupt("SIGTERM")
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput["mlaudit_journal"] = str(self.journals)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.collected.update(ids)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched) -> None:
+        self.session.run.crashed.append({"nodeid": crashitem, "message": _failure_message(report)})
+        self.outcomes[crashitem] = "crashed"
+
+    def pytest_collection_modifyitems(self, items) -> None:
+        self.collected.update(item.nodeid for item in items)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.session.run.collection_errors.append({"nodeid": report.nodeid, "message": _failure_message(report)})
+
+    def pytest_internalerror(self, excrepr, excinfo) -> None:
+        crash = getattr(excrepr, "reprcrash", None)
+        self.session.run.internal_error = crash.message if crash is not None else str(excrepr).splitlines()[-1]
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        if not self.session.run.interrupted:
+            self.session.run.interrupted = f"{excinfo.typename}: {excinfo.value}".rstrip(": ")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = getattr(report, "mlaudit_records", None)
         if records:
             self.session.add_records([AuditRecord.from_dict(r) for r in records])
+        previous = self.outcomes.get(report.nodeid)
+        outcome = _outcome(report)
+        if previous in (None, "passed") or outcome in ("failed", "error"):
+            if not (previous in ("failed", "error", "crashed") and outcome in ("passed", "skipped")):
+                self.outcomes[report.nodeid] = outcome
+        if report.failed and getattr(report, "mlaudit_outside_failure", False):
+            self.session.run.failed_tests.append({"nodeid": report.nodeid, "when": report.when,
+                                                  "message": _failure_message(report)})
+        elif report.failed and not records and report.when != "call" and not hasattr(report, "mlaudit_records"):
+            # a failure that reached no test of ours (an xdist crash report): still a failed test
+            if report.nodeid not in {crash["nodeid"] for crash in self.session.run.crashed}:
+                self.session.run.failed_tests.append({"nodeid": report.nodeid, "when": report.when,
+                                                      "message": _failure_message(report)})
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        run = self.session.run
+        run.exit_status = int(exitstatus)
+        if int(exitstatus) == pytest.ExitCode.INTERRUPTED and not run.interrupted and not run.collection_errors:
+            run.interrupted = "the run was stopped (pytest exit status 2)"
+        self._recover_from_journals()
+        run.not_run = sorted(self.collected - set(self.outcomes))
+        run.tests = {}
+        for outcome in self.outcomes.values():
+            run.tests[outcome] = run.tests.get(outcome, 0) + 1
+        for record in self.session.records:
+            record.test_outcome = self.outcomes.get(record.nodeid, record.test_outcome)
         settings = self.session.settings
         if settings.report_path is None and settings.json_path is None:
             return
         from .report import write_reports
 
-        self.session.written = write_reports(self.session, self.config.hook)
+        self._writing = True
+        try:
+            self.session.written, self.write_failures = write_reports(self.session, self.config.hook)
+        finally:
+            self._writing = False
+            shutil.rmtree(self.journals, ignore_errors=True)
+        if self._terminated:
+            raise KeyboardInterrupt("SIGTERM")
+
+    def _recover_from_journals(self) -> None:
+        """Records a crashed or interrupted worker made but never sent on a test report."""
+        received = {(record.nodeid, record.index) for record in self.session.records}
+        for path in sorted(self.journals.glob("*.jsonl")):
+            for record in Journal(path).read():
+                if (record.nodeid, record.index) not in received:
+                    outcome = self.outcomes.get(record.nodeid)
+                    self.session.add_records([record], test_outcome=outcome if outcome == "crashed" else "interrupted")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        shutil.rmtree(self.journals, ignore_errors=True)
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        records = self.session.sorted_records()
-        if not records:
-            return
         from .report.terminal import summary_lines
 
+        records = self.session.sorted_records()
+        written = self.session.written
+        if not records and not written and not self.write_failures:
+            return
         terminalreporter.section("mlaudit")
-        for line, failed in summary_lines(records):
+        for line, failed in summary_lines(records, self.session.run, reports_written=bool(written)):
             terminalreporter.write_line(line, red=failed, green=not failed)
-        for kind, path in self.session.written.items():
+        for kind, path in written.items():
             terminalreporter.write_line(f"mlaudit {kind} report: {path}")
+        for failure in self.write_failures:
+            terminalreporter.write_line(f"mlaudit: {failure}", red=True)
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    """The pytest outcome of one phase: passed, failed (the test), error (setup/teardown), skipped, xfailed, xpassed."""
+    if hasattr(report, "wasxfail"):
+        return "xfailed" if report.skipped else ("xpassed" if report.passed else "failed")
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    return "skipped" if report.skipped else "passed"
+
+
+class Journal:
+    """A worker's records, one JSON line each as they are made: what survives the worker's crash."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def append(self, record: AuditRecord) -> None:
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(record.to_dict(), allow_nan=False) + "\n")
+
+    def read(self) -> list[AuditRecord]:
+        records = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                records.append(AuditRecord.from_dict(json.loads(line)))
+            except (ValueError, TypeError, KeyError):
+                continue  # the line being written when the worker died
+        return records
+
+
+@pytest.fixture(scope="session")
+def mlaudit_settings(pytestconfig: pytest.Config) -> Settings:
+    """The run's settings (seed, confidence, policy, device, data dir), for fixtures of any scope."""
+    return pytestconfig.stash[SESSION_KEY].settings
 
 
 @pytest.fixture
@@ -265,9 +461,8 @@ class AuditFixture:
             if metric not in record.metrics:
                 raise KeyError(f"metric {metric!r} was not measured by {record.name!r}; give ours=...")
             ours = record.metrics[metric].value
-        record.extras.setdefault("published", []).append(
-            {"metric": metric, "ours": float(ours), "published": float(published), "source": source, "note": note}
-        )
+        row = {"metric": metric, "ours": float(ours), "published": float(published), "source": source, "note": note}
+        record.extras.setdefault("published", []).append(json_tree(row, "published"))
 
     def data_path(self, *parts: str) -> Path:
         """A path in ``--mlaudit-data-dir``; skips the test (real-data tier) when it is not there."""

@@ -115,18 +115,13 @@ class AuditCall:
         return gate
 
 
-def _deliver(record: AuditRecord) -> None:
-    test = current_test()
-    if test is not None:
-        test.add(record)
-    hook = plugin_hook()
-    if hook is not None:
-        hook.pytest_mlaudit_record(record=record)
+from .authoring import _deliver, _raised_by_audit  # noqa: E402  transitional: the families move to authoring.audit
 
 
 @contextmanager
 def audit_call(category: str, name: str, *, params: dict[str, Any] | None = None, requirement=None) -> Iterator[AuditCall]:
     """Run one audit: build its record, deliver it, then enforce its gates."""
+    __tracebackhide__ = True
     record = AuditRecord(nodeid="", category=category, name=name, params=dict(params or {}))
     record.requirements.extend(_requirements(requirement))
     call = AuditCall(record)
@@ -138,9 +133,12 @@ def audit_call(category: str, name: str, *, params: dict[str, Any] | None = None
         record.error = f"{type(exc).__name__}: {exc}"
         record.duration_s = time.perf_counter() - start
         _deliver(record)
+        _raised_by_audit(exc)
         raise
     record.outcome = "failed" if call.misses else "passed"
     record.duration_s = time.perf_counter() - start
     _deliver(record)
     if call.misses:
-        raise AssertionError("\n".join(call.misses))
+        failure = AssertionError("\n".join(call.misses))
+        _raised_by_audit(failure)
+        raise failure

@@ -7,30 +7,103 @@ re-render the HTML. This module imports nothing heavier than the standard librar
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import PurePath
 from typing import Any
 
 SCHEMA = "pytest-mlaudit/1"
 
 OUTCOMES = ("passed", "failed", "error")
 
+# Strict JSON has no NaN or infinities: a non-finite float is written as one of these strings.
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+MAX_ARRAY_ITEMS = 10_000
+
+
+def non_finite_name(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def number_to_json(value: float) -> float | str:
+    """A float for strict JSON: itself when finite, else "NaN", "Infinity" or "-Infinity"."""
+    return value if math.isfinite(value) else non_finite_name(value)
+
+
+def number_from_json(value: Any) -> Any:
+    """The inverse of :func:`number_to_json` (other values pass through)."""
+    return NON_FINITE.get(value, value) if isinstance(value, str) else value
+
 
 def jsonable(value: Any) -> Any:
-    """``value`` as a JSON-native scalar, for a record's params or model card.
+    """``value`` as a JSON-native scalar, for describing a model's parameters.
 
     None, booleans, integers, finite floats and strings stay as they are; numpy (or
-    torch) scalars become their Python value; NaN and infinities (JSON has neither)
-    and anything else become their repr, cut at 200 characters.
+    torch) scalars become their Python value; NaN and infinities become "NaN",
+    "Infinity" or "-Infinity"; anything else (an estimator, a callable) becomes its
+    repr, cut at 200 characters, which is what a reader of a model card needs.
     """
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
+        return number_to_json(value)
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "ndim", None) == 0:
         return jsonable(item())
     return repr(value)[:200]
+
+
+class UnrecordableValue(TypeError):
+    """A value put in a record that has no JSON form; the message names the field."""
+
+
+def json_tree(value: Any, where: str) -> Any:
+    """``value`` converted to JSON types, for any field of a record (params, extras, requirements...).
+
+    numpy scalars and strings become Python values, arrays and tuples lists, paths
+    strings, non-finite floats "NaN"/"Infinity"/"-Infinity", mapping keys strings.
+    Anything else raises :class:`UnrecordableValue` naming ``where`` (the field).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str):
+        return str(value)  # a numpy string is a str subclass, which execnet cannot send
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return number_to_json(float(value))
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, dict):
+        return {_json_key(key, where): json_tree(item, f"{where}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_tree(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    kind = type(value).__module__.split(".")[0]
+    if kind in ("numpy", "torch"):
+        ndim = getattr(value, "ndim", None)
+        if ndim == 0:
+            return json_tree(value.item(), where)
+        size = getattr(value, "size", None)
+        size = size() if callable(size) else size
+        if ndim is not None and hasattr(value, "tolist"):
+            if int(getattr(value, "numel", lambda: size)()) > MAX_ARRAY_ITEMS:
+                raise UnrecordableValue(f"{where}: an array of {size} items is too large to record "
+                                        f"(at most {MAX_ARRAY_ITEMS}); record a summary of it")
+            return json_tree(value.tolist(), where)
+    raise UnrecordableValue(f"{where}: a {type(value).__module__}.{type(value).__qualname__} has no JSON form; "
+                            "record numbers, strings, lists or dicts of them")
+
+
+def _json_key(key: Any, where: str) -> str:
+    if isinstance(key, str):
+        return str(key)
+    if isinstance(key, (bool, int, float)) or type(key).__module__.split(".")[0] == "numpy":
+        converted = json_tree(key, where)
+        return converted if isinstance(converted, str) else json.dumps(converted)
+    raise UnrecordableValue(f"{where}: a key of type {type(key).__name__} ({key!r:.60}) has no JSON form")
 
 
 @dataclass(frozen=True)
@@ -61,9 +134,12 @@ class Estimate:
     def __str__(self) -> str:
         return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}] (n={self.n})"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), **{name: number_to_json(getattr(self, name)) for name in ("value", "low", "high")}}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Estimate:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+        return cls(**{f.name: number_from_json(data[f.name]) for f in fields(cls) if f.name in data})
 
 
 @dataclass(frozen=True)
@@ -80,9 +156,14 @@ class Gate:
     passed: bool
     requirements: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["requirements"] = list(self.requirements)
+        return {**data, **{name: number_to_json(getattr(self, name)) for name in ("threshold", "value", "low", "high")}}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Gate:
-        values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
+        values = {f.name: number_from_json(data[f.name]) for f in fields(cls) if f.name in data}
         values["requirements"] = tuple(values.get("requirements", ()))
         return cls(**values)
 
@@ -146,9 +227,21 @@ class AuditRecord(SanityChecked):
     duration_s: float = 0.0
     index: int = 0  # position among the records of the same test
     location: tuple[str, int] = ("", 0)  # test file and line, for a stable report order
+    # the pytest side: the outcome of the test the audit ran in, and whether the test
+    # itself caught this audit's failure (pytest.raises, a try block, xfail), so that
+    # it does not count against the run
+    test_outcome: str | None = None
+    handled: bool = False
+
+    @property
+    def counts_as_failure(self) -> bool:
+        """A failed or errored audit that the test did not catch."""
+        return self.outcome in ("failed", "error") and not self.handled
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["metrics"] = {name: estimate.to_dict() for name, estimate in self.metrics.items()}
+        data["gates"] = [gate.to_dict() for gate in self.gates]
         data["location"] = list(self.location)
         data["suspect"] = self.suspect
         return data
@@ -161,6 +254,23 @@ class AuditRecord(SanityChecked):
         values["checks"] = [Check.from_dict(c) for c in data.get("checks", [])]
         values["location"] = tuple(data.get("location", ("", 0)))
         return cls(**values)
+
+    def made_jsonable(self) -> AuditRecord:
+        """This record with every free-form field in JSON types; an error audit naming the field when one has none.
+
+        Runs when a record is taken, so that a record always serializes: into the
+        JSON report, and onto the test report an xdist worker sends.
+        """
+        try:
+            converted = {name: json_tree(getattr(self, name), name)
+                         for name in ("model", "params", "data", "extras", "requirements")}
+            checks = [Check(json_tree(c.name, "checks.name"), bool(c.passed), json_tree(c.detail, "checks.detail"))
+                      for c in self.checks]
+        except UnrecordableValue as exc:
+            return replace(self, model={}, params={}, data={}, extras={}, metrics={}, gates=[], checks=[],
+                           requirements=[r for r in self.requirements if isinstance(r, str)],
+                           outcome="error", error=f"the audit recorded a value that has no JSON form: {exc}")
+        return replace(self, checks=checks, **converted)
 
     def sort_key(self) -> tuple[str, int, str, int]:
         return (self.location[0], self.location[1], self.nodeid, self.index)

@@ -10,6 +10,8 @@ open test: the functions measure and return, with :data:`DEFAULT_SETTINGS`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, Callable
 
 from .records import AuditRecord
 from .stats import POLICIES
+from .verdict import RunFacts
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -65,24 +68,36 @@ class TestAudit:
     marker_params: dict[str, Any] = field(default_factory=dict)
     records: list[AuditRecord] = field(default_factory=list)
     on_record: Callable[[AuditRecord], None] | None = None
+    # the exceptions the audits of this test raised, to tell them from a failure outside the audits
+    audit_exceptions: list[BaseException] = field(default_factory=list)
+    exception_records: dict[int, int] = field(default_factory=dict)  # id(exception) -> record index
 
     def seed_for(self, name: str) -> int:
         """The seed of the n-th random procedure of this test: same in serial and xdist runs."""
-        return derive_seed(self.settings.seed, self.nodeid, len(self.records), name)
+        return derive_seed(current_settings().seed, self.nodeid, len(self.records), name)
 
     def add(self, record: AuditRecord) -> None:
+        """Take a finished audit's record: made JSON-safe (or an error audit naming the bad field)."""
         record.nodeid = self.nodeid
         record.index = len(self.records)
         record.location = self.location
         for requirement in self.requirements:
             if requirement not in record.requirements:
                 record.requirements.append(requirement)
+        record = record.made_jsonable()
         self.records.append(record)
         if self.on_record is not None:
             self.on_record(record)
 
+    def raised(self, exc: BaseException) -> None:
+        """Note that the latest record's audit raised ``exc`` (a missed gate or an error)."""
+        self.audit_exceptions.append(exc)
+        self.exception_records[id(exc)] = len(self.records) - 1
+
 
 _current: ContextVar[TestAudit | None] = ContextVar("mlaudit_current_test", default=None)
+_overridden: ContextVar[Settings | None] = ContextVar("mlaudit_settings", default=None)
+_session_settings: ContextVar[Settings | None] = ContextVar("mlaudit_session_settings", default=None)
 
 
 def current_test() -> TestAudit | None:
@@ -90,8 +105,34 @@ def current_test() -> TestAudit | None:
 
 
 def current_settings() -> Settings:
+    """The settings in force: ``mla.settings(...)``, else the running test's, else the session's, else defaults."""
+    overridden = _overridden.get()
+    if overridden is not None:
+        return overridden
     test = _current.get()
-    return test.settings if test is not None else DEFAULT_SETTINGS
+    if test is not None:
+        return test.settings
+    return _session_settings.get() or DEFAULT_SETTINGS
+
+
+@contextmanager
+def override_settings(settings: Settings) -> Iterator[None]:
+    token = _overridden.set(settings)
+    try:
+        yield
+    finally:
+        _overridden.reset(token)
+
+
+def enter_session(settings: Settings) -> object:
+    """Start a pytest session's scope: no test is open, its settings apply (nested pytester runs stack)."""
+    return (_current.set(None), _session_settings.set(settings))
+
+
+def leave_session(token: object) -> None:
+    current, session_settings = token  # type: ignore[misc]
+    _session_settings.reset(session_settings)
+    _current.reset(current)
 
 
 def open_test(test: TestAudit) -> object:
@@ -109,10 +150,14 @@ class AuditSession:
 
     settings: Settings
     records: list[AuditRecord] = field(default_factory=list)
+    run: RunFacts = field(default_factory=RunFacts)
     written: dict[str, Path] = field(default_factory=dict)  # report kind -> path, once written
 
-    def add_records(self, records: list[AuditRecord]) -> None:
-        self.records.extend(records)
+    def add_records(self, records: list[AuditRecord], test_outcome: str | None = None) -> None:
+        for record in records:
+            if test_outcome is not None:
+                record.test_outcome = test_outcome
+            self.records.append(record)
 
     def sorted_records(self) -> list[AuditRecord]:
         return sorted(self.records, key=AuditRecord.sort_key)
@@ -121,10 +166,11 @@ class AuditSession:
 _hook: Any = None
 
 
-def install_hook(hook: Any) -> None:
-    """Let audit functions call other plugins' ``pytest_mlaudit_*`` hooks (None to detach)."""
+def install_hook(hook: Any) -> Any:
+    """Let audit functions call other plugins' ``pytest_mlaudit_*`` hooks; returns the relay it replaced."""
     global _hook
-    _hook = hook
+    previous, _hook = _hook, hook
+    return previous
 
 
 def plugin_hook() -> Any:

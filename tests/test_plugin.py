@@ -184,7 +184,7 @@ def test_an_erroring_audit_keeps_the_report_and_the_other_audits(audit_project):
     assert "outside the declared domain" in (audit_project.path / "out.html").read_text()
 
 
-def test_a_test_that_crashes_before_auditing_is_recorded_as_an_error(audit_project):
+def test_a_test_that_crashes_before_auditing_fails_the_run_with_its_message(audit_project):
     audit_project.makepyfile("""
         import pytest
 
@@ -196,9 +196,11 @@ def test_a_test_that_crashes_before_auditing_is_recorded_as_an_error(audit_proje
             pass
     """)
     audit_project.runpytest("--mlaudit-json=out.json").assert_outcomes(errors=1)
-    (audit,) = audits_of(audit_project.path / "out.json")
-    assert (audit["outcome"], audit["category"]) == ("error", "test")
-    assert "weights missing" in audit["error"]
+    document = json.loads((audit_project.path / "out.json").read_text())
+    assert document["audits"] == []
+    assert document["run"]["failed_tests"] == [{"nodeid": "test_a_test_that_crashes_before_auditing_fails_the_run_with_its_message.py::test_crash",
+                                                "when": "setup", "message": "RuntimeError: weights missing"}]
+    assert document["summary"]["verdict"] == "FAIL"
 
 
 def test_marker_requirements_tag_the_records_and_gates(audit_project):

@@ -53,8 +53,12 @@ def extra_sections(hook: Any, records: list, environment: dict[str, Any]) -> lis
     return sections
 
 
-def write_reports(session, hook: Any = None) -> dict[str, Path]:
-    """Write the JSON and/or HTML report of a finished run; returns what was written where."""
+def write_reports(session, hook: Any = None) -> tuple[dict[str, Path], list[str]]:
+    """Write the JSON and/or HTML report of a finished run.
+
+    Returns what was written where, and a message for each report that could not be
+    written: one failing report never stops the other.
+    """
     from ..compliance import load_mapping
     from ..environment import describe_environment
     from . import html, json
@@ -62,12 +66,19 @@ def write_reports(session, hook: Any = None) -> dict[str, Path]:
     settings = session.settings
     records = session.sorted_records()
     environment = describe_environment(settings)
-    document = json.build_document(records, environment, load_mapping(settings.requirements_path))
+    document = json.build_document(records, environment, load_mapping(settings.requirements_path), session.run)
     written: dict[str, Path] = {}
-    if settings.json_path is not None:
-        write_atomic(settings.json_path, json.dumps(document))
-        written["JSON"] = settings.json_path
-    if settings.report_path is not None:
-        write_atomic(settings.report_path, html.render(document, extra_sections(hook, records, environment)))
-        written["HTML"] = settings.report_path
-    return written
+    failures: list[str] = []
+    outputs = (("JSON", settings.json_path, lambda: json.dumps(document)),
+               ("HTML", settings.report_path,
+                lambda: html.render(document, extra_sections(hook, records, environment))))
+    for kind, path, render in outputs:
+        if path is None:
+            continue
+        try:
+            write_atomic(path, render())
+        except Exception as exc:  # noqa: BLE001  reported on the terminal; the other report is still written
+            failures.append(f"the {kind} report could not be written to {path}: {type(exc).__name__}: {exc}")
+        else:
+            written[kind] = path
+    return written, failures

@@ -80,24 +80,28 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
     """The report's HTML for a JSON document (and sections other plugins add)."""
     from markupsafe import Markup
 
-    from .json import records_of, summarize
+    from ..verdict import RunFacts, summarize
+    from .json import records_of
 
     records = records_of(document)
+    run = RunFacts.from_dict(document.get("run"))
     audits = [record.to_dict() for record in records]
     mapping = document.get("requirement_mapping") or DEFAULT_MAPPING
     views = [_audit_view(position, audit) for position, audit in enumerate(audits)]
-    failing = [{"view": view, "gate": gate} for view in views for gate in view["audit"]["gates"] if not gate["passed"]]
+    failing = [{"view": view, "gate": gate} for view in views for gate in view["audit"]["gates"]
+               if not gate["passed"] and not view["audit"]["handled"]]
     requirements = requirement_verdicts(audits, mapping)
     for row in requirements:
         row["anchors"] = [views[position]["anchor"] for position in row["audits"]]
     return _environment().get_template(TEMPLATE).render(
         schema=document.get("schema", ""),
-        summary=summarize(records),
+        summary=summarize(records, run),
+        run=run.to_dict(),
         environment=_environment_rows(document.get("environment") or {}),
         env=document.get("environment") or {},
         audits=views,
         failing=failing,
-        errors=[view for view in views if view["audit"]["outcome"] == "error"],
+        errors=[view for view in views if view["audit"]["outcome"] == "error" and not view["audit"]["handled"]],
         requirements=requirements,
         models=_deduplicated(views, "model"),
         datasets=_deduplicated(views, "data"),

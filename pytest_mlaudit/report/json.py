@@ -8,40 +8,28 @@ from pathlib import Path
 from typing import Any
 
 from ..compliance import load_mapping, requirement_verdicts
-from ..records import SCHEMA, AuditRecord
-
-
-def summarize(records: Iterable[AuditRecord]) -> dict[str, Any]:
-    """Counts and the overall verdict: FAIL when any gate missed or any audit errored."""
-    records = list(records)
-    gates = [gate for record in records for gate in record.gates]
-    outcomes = {outcome: sum(r.outcome == outcome for r in records) for outcome in ("passed", "failed", "error")}
-    failed_gates = sum(not gate.passed for gate in gates)
-    return {
-        "verdict": "FAIL" if failed_gates or outcomes["error"] else "PASS",
-        "audits": len(records),
-        "outcomes": outcomes,
-        "gates": len(gates),
-        "gates_failed": failed_gates,
-        "suspect": sum(record.suspect for record in records),
-        "tests": len({record.nodeid for record in records}),
-    }
+from ..records import SCHEMA, AuditRecord, json_tree
+from ..verdict import RunFacts, summarize
 
 
 def build_document(records: Iterable[AuditRecord], environment: dict[str, Any],
-                   mapping: dict[str, Any] | None = None) -> dict[str, Any]:
+                   mapping: dict[str, Any] | None = None, run: RunFacts | None = None) -> dict[str, Any]:
     """The JSON document; ``mapping`` is the requirement mapping (the default when None).
 
-    Beyond the fields the spec names, it carries ``requirement_mapping`` (so that a
-    re-render maps requirements as the run did) and ``requirements`` (their verdicts).
+    Beyond the fields the spec names, it carries ``run`` (what pytest reported: test
+    outcomes, failures outside the audits, why a run is incomplete),
+    ``requirement_mapping`` (so that a re-render maps requirements as the run did) and
+    ``requirements`` (their verdicts).
     """
     records = sorted(records, key=AuditRecord.sort_key)
     mapping = mapping or load_mapping(None)
+    run = run or RunFacts()
     audits = [record.to_dict() for record in records]
     return {
         "schema": SCHEMA,
-        "environment": environment,
-        "summary": summarize(records),
+        "environment": json_tree(environment, "environment"),
+        "summary": summarize(records, run),
+        "run": run.to_dict(),
         "requirement_mapping": mapping,
         "requirements": requirement_verdicts(audits, mapping),
         "audits": audits,
@@ -89,4 +77,5 @@ def merge(documents: list[dict[str, Any]], sources: list[str], mapping: dict[str
                                 for key in ("created", "git_commit", "seed", "platform")}}
             for source, document in zip(sources, documents)
         ]
-    return build_document(records, environment, mapping or documents[0].get("requirement_mapping"))
+    run = RunFacts.merged(RunFacts.from_dict(document.get("run")) for document in documents)
+    return build_document(records, environment, mapping or documents[0].get("requirement_mapping"), run)

@@ -1,31 +1,49 @@
-"""The terminal summary: one line per gate, then the audits that errored (the first few)."""
+"""The terminal summary: the verdict, one line per gate that counts, then the audits that errored (the first few)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from ..records import AuditRecord
+from ..verdict import RunFacts, summarize
 
 ERRORS_SHOWN = 10
 
 
-def summary_lines(records: list[AuditRecord]) -> Iterator[tuple[str, bool]]:
-    """``(line, failed)`` pairs: test, metric, value with interval, threshold, verdict.
+def summary_lines(records: list[AuditRecord], run: RunFacts | None = None, *,
+                  reports_written: bool = False) -> Iterator[tuple[str, bool]]:
+    """``(line, failed)`` pairs: each gate (test, metric, value with interval, threshold, verdict), then the verdict.
 
-    Errored audits follow the gates; past ``ERRORS_SHOWN`` of them a count stands for
-    the rest (a suite that tests bad inputs errs by design), the report lists them all.
+    Audits whose failure their own test caught (``pytest.raises``) are a count, not
+    lines: a suite that tests bad input fails audits by design. Errored audits follow
+    the gates; past ``ERRORS_SHOWN`` of them a count stands for the rest.
     """
-    for record in records:
+    counted = [record for record in records if not record.handled]
+    for record in counted:
+        suspect = _suspect_note(record)
         for gate in record.gates:
             verdict = "PASS" if gate.passed else "FAIL"
-            suspect = " SUSPECT" if record.suspect else ""
             yield (
                 f"{verdict}{suspect} {record.nodeid} {gate.metric} = {gate.value:.4f} "
                 f"[{gate.low:.4f}, {gate.high:.4f}] {gate.op} {gate.threshold:g} ({gate.policy})",
                 not gate.passed,
             )
-    errors = [record for record in records if record.outcome == "error"]
+    errors = [record for record in counted if record.outcome == "error"]
     for record in errors[:ERRORS_SHOWN]:
         yield f"ERROR {record.nodeid} {record.name}: {record.error}", True
     if len(errors) > ERRORS_SHOWN:
-        yield f"... and {len(errors) - ERRORS_SHOWN} more audits that errored (all are in the JSON and HTML reports)", True
+        where = " (all are in the JSON and HTML reports)" if reports_written else ""
+        yield f"... and {len(errors) - ERRORS_SHOWN} more audits that errored{where}", True
+    run = run or RunFacts()
+    for test in run.failed_tests[:ERRORS_SHOWN]:
+        yield f"FAILED outside its audits: {test['nodeid']} ({test['when']}): {test['message']}", True
+    summary = summarize(records, run)
+    handled = f"; {summary['handled']} audit failure(s) caught by their own tests, not counted" if summary["handled"] else ""
+    reasons = f": {'; '.join(summary['reasons'])}" if summary["verdict"] != "PASS" else ""
+    yield f"mlaudit verdict {summary['verdict']}{reasons}{handled}", summary["verdict"] != "PASS"
+
+
+def _suspect_note(record: AuditRecord) -> str:
+    """`` SUSPECT (check, check)``: which sanity checks failed, or nothing."""
+    failed = [check.name for check in record.checks if not check.passed]
+    return f" SUSPECT ({', '.join(failed)})" if failed else ""
