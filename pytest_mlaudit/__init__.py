@@ -17,6 +17,9 @@ __version__ = "0.1.0"
 # public name -> the module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AuditRecord", "Check", "Estimate", "Gate"), "records"),
+    # the authoring API: how every audit, built-in or a user's, is written
+    **dict.fromkeys(("Audit", "audit", "settings"), "authoring"),
+    **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),

@@ -364,3 +364,36 @@ def auc_interval(positive_scores, negative_scores, confidence: float = 0.95) -> 
     se = math.sqrt(v10.var(ddof=1) / m + v01.var(ddof=1) / k)
     half = _z(confidence) * se
     return Estimate(auc, max(0.0, min(auc, auc - half)), min(1.0, max(auc, auc + half)), m + k, "delong", confidence)
+
+
+def bootstrap(statistic, *arrays, seed: int, strata=None, n_resamples: int = 1000,
+              confidence: float = 0.95) -> Estimate:
+    """A statistic of rows with its percentile bootstrap interval: the public helper for custom audits.
+
+    ``statistic(*arrays)`` returns a number; the rows of every array (same length) are
+    resampled together with replacement, within each stratum when ``strata`` (one label
+    per row) is given, ``n_resamples`` times from ``seed``. Memory holds one resample at
+    a time. Replicates where the statistic is not finite are left out.
+    """
+    import numpy as np
+
+    _check_confidence(confidence)
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
+        raise ValueError(f"n_resamples must be an integer of at least 2, got {n_resamples!r}")
+    if not arrays:
+        raise TypeError("bootstrap needs at least one array of rows to resample")
+    arrays = tuple(np.asarray(array) for array in arrays)
+    n = arrays[0].shape[0]
+    if n == 0 or any(array.shape[0] != n for array in arrays):
+        raise ValueError(f"the arrays must be non-empty with the same number of rows, got {[a.shape[0] for a in arrays]}")
+    groups = [np.arange(n)] if strata is None else [np.flatnonzero(np.asarray(strata) == s) for s in np.unique(strata)]
+    if strata is not None and np.asarray(strata).shape[0] != n:
+        raise ValueError(f"strata must give one label per row ({n}), got {np.asarray(strata).shape[0]}")
+    value = float(statistic(*arrays))
+    rng = np.random.default_rng(seed)
+    replicates = np.empty(n_resamples)
+    for b in range(n_resamples):
+        rows = np.concatenate([group[rng.integers(0, group.size, group.size)] for group in groups])
+        replicates[b] = float(statistic(*(array[rows] for array in arrays)))
+    method = "bootstrap-percentile" + ("-stratified" if strata is not None else "")
+    return bootstrap_percentile(value, replicates, n, confidence, method)
