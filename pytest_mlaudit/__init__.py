@@ -10,6 +10,8 @@ scikit-learn, ART and xgboost inside their functions, when an audit runs.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -55,3 +57,21 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _PublicModule(types.ModuleType):
+    """This package, whose public names win over its subpackages of the same name.
+
+    The families are packages named as their categories (``pytest_mlaudit.robustness``)
+    and their audit functions carry the same names (``mla.robustness(...)``). Importing
+    a subpackage makes Python set it as an attribute of this package; that is refused
+    for a public name, so ``mla.robustness`` is always the function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _PublicModule
