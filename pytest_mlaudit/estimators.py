@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Callable
 
 from .records import Check
@@ -22,6 +23,38 @@ def require_fitted(model: Any, hint: str, name: str = "model") -> None:
         raise ValueError(f"{name} ({type(model).__name__}) is not fitted: {hint}") from None
     except TypeError as exc:
         raise TypeError(f"{name} must be a scikit-learn compatible estimator: {exc}") from None
+
+
+def seeded_clone(estimator: Any, seed: int) -> tuple[Any, dict[str, Any]]:
+    """A clone of ``estimator`` whose every ``random_state`` left at None is ``seed``; and the seeds it uses.
+
+    Covers nested estimators (a pipeline's steps, a sampler's inner estimator): every
+    parameter named ``random_state`` or ``<step>__random_state`` that is None gets
+    ``seed``; one the user set is kept. The second value maps each such parameter to
+    ``{"seed": value, "set_by": "mlaudit" | "user"}``, for the record, so a run says
+    what made it repeatable.
+    """
+    from sklearn.base import clone
+
+    try:
+        copy = clone(estimator)
+    except TypeError as exc:
+        raise TypeError(f"a scikit-learn compatible estimator is needed (clone failed): {exc}") from None
+    params = copy.get_params(deep=True) if callable(getattr(copy, "get_params", None)) else {}
+    seeds: dict[str, Any] = {}
+    unset: dict[str, int] = {}
+    for key, value in params.items():
+        if key == "random_state" or key.endswith("__random_state"):
+            if value is None:
+                unset[key] = seed
+                seeds[key] = {"seed": seed, "set_by": "mlaudit"}
+            elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                seeds[key] = {"seed": int(value), "set_by": "user"}
+            else:
+                seeds[key] = {"seed": repr(value)[:80], "set_by": "user"}
+    if unset:
+        copy.set_params(**unset)
+    return copy, seeds
 
 
 def repeatable(evaluate: Callable[[], Any], what: str) -> tuple[Any, Check]:

@@ -15,8 +15,10 @@ fields or extras missing, render with what they have.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
+from ..records import NON_FINITE, non_finite_name
 from ..compliance import DEFAULT_MAPPING, requirement_verdicts
 from .references import REFERENCES
 
@@ -45,6 +47,12 @@ CLASS_BALANCE_KEYS = ("class_counts", "class_balance", "classes")
 
 
 def _number(value: Any, digits: int = 4) -> str:
+    if isinstance(value, str) and value in NON_FINITE:
+        return f"not finite ({value})"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"not finite ({non_finite_name(value)})"
+    if value is None:
+        return "–"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int):
@@ -54,6 +62,8 @@ def _number(value: Any, digits: int = 4) -> str:
 
 def _value(value: Any) -> str:
     """A parameter value as text: numbers short, containers as compact JSON."""
+    if isinstance(value, str) and value in NON_FINITE:
+        return f"not finite ({value})"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, (dict, list, tuple)):
