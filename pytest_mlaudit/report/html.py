@@ -80,9 +80,11 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
     """The report's HTML for a JSON document (and sections other plugins add)."""
     from markupsafe import Markup
 
-    from .json import records_of, summarize
+    from .json import records_of, stored_verdict, summarize, worst_verdict
 
     records = records_of(document)
+    summary = summarize(records)
+    summary["verdict"] = worst_verdict(summary["verdict"], [stored_verdict(document)])
     audits = [record.to_dict() for record in records]
     mapping = document.get("requirement_mapping") or DEFAULT_MAPPING
     views = [_audit_view(position, audit) for position, audit in enumerate(audits)]
@@ -92,7 +94,7 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
         row["anchors"] = [views[position]["anchor"] for position in row["audits"]]
     return _environment().get_template(TEMPLATE).render(
         schema=document.get("schema", ""),
-        summary=summarize(records),
+        summary=summary,
         environment=_environment_rows(document.get("environment") or {}),
         env=document.get("environment") or {},
         audits=views,
