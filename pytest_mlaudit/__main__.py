@@ -1,8 +1,18 @@
 """``python -m pytest_mlaudit report a.json [b.json ...] -o audit.html [--json merged.json]``.
 
 Re-renders the HTML report from JSON reports, merging those of sharded CI jobs into
-one (audits sorted as the plugin sorts them). A missing file, a file that is not
-JSON or a report of another schema is an error naming the file (exit status 2).
+one (audits sorted as the plugin sorts them). It trusts nothing in its inputs: every
+audit, metric and gate is checked, NaN and infinite numbers are refused, and each
+gate's verdict is recomputed from its value, interval, threshold and policy. The
+summary is recomputed too; its verdict is the worst of that and of the FAIL or
+INCOMPLETE verdicts the inputs stored (INCOMPLETE > FAIL > NO AUDITS > PASS), so a
+shard that did not finish keeps the merged report from passing. A test id found in
+more than one input is warned about on stderr (a shard run twice?).
+
+Exit status: 0 when the merged verdict is PASS, 1 when it is anything else (FAIL,
+INCOMPLETE, NO AUDITS), 2 on bad input: a missing file, a file that is not JSON, a
+report of another schema, or malformed content (the message names the file and the
+field, e.g. ``a.json: audits[3].metrics.recall.low: expected a number, got 'x'``).
 """
 
 from __future__ import annotations
@@ -39,7 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         mapping = load_mapping(args.requirements) if args.requirements is not None else None
     except ValueError as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    document = json.merge(documents, [str(path) for path in args.inputs], mapping)
+    sources = [str(path) for path in args.inputs]
+    for nodeid, files in json.duplicate_nodeids(documents, sources).items():
+        print(f"{parser.prog}: warning: test {nodeid} is in {len(files)} reports: {', '.join(files)} "
+              "(its audits are counted once per report)", file=sys.stderr)
+    document = json.merge(documents, sources, mapping)
     if args.json_output is not None:
         write_atomic(args.json_output, json.dumps(document))
         print(f"mlaudit JSON report: {args.json_output}")
@@ -49,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = document["summary"]
     print(f"{summary['verdict']}: {summary['audits']} audits from {len(documents)} report(s), "
           f"{summary['gates'] - summary['gates_failed']}/{summary['gates']} gates passed")
-    return 0
+    return 0 if summary["verdict"] == "PASS" else 1
 
 
 if __name__ == "__main__":

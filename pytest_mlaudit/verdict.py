@@ -23,7 +23,7 @@ from typing import Any
 
 from .records import AuditRecord
 
-VERDICTS = ("PASS", "FAIL", "INCOMPLETE", "NO AUDITS")
+VERDICTS = ("PASS", "NO AUDITS", "FAIL", "INCOMPLETE")  # from best to worst
 
 
 @dataclass

@@ -4,6 +4,7 @@ and loaders for the real data sets in the directory ``--mlaudit-data-dir`` names
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,18 +136,76 @@ def _jpeg_tar_arrays(path: Any) -> dict[str, tuple[Any, Any]]:
         return {split: (stored[f"{split}_images"], stored[f"{split}_labels"]) for split in ("train", "test")}
 
 
+class UnsafePickleError(ValueError):
+    """A pickled batch named a global that a CIFAR-10 batch does not need: loading it could run code."""
+
+
+def _latin1_encode(text: str, encoding: str) -> bytes:
+    """``_codecs.encode`` as Python 3 protocol-2 pickles call it for bytes, and only so."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError(f"_codecs.encode({text!r:.40}, {encoding!r}) is not how a pickle spells bytes")
+    return text.encode("latin1")
+
+
+def _cifar10_pickle_globals() -> dict[tuple[str, str], Any]:
+    """The globals a genuine CIFAR-10 batch names: numpy's array reconstruction (under the
+    ``numpy.core`` of the original Python 2 files and the ``numpy._core`` of numpy 2) and
+    the latin-1 bytes of Python 3 protocol-2 pickles. None of them runs code from the file."""
+    import numpy as np
+
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return {
+        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+    }
+
+
+class CifarBatchUnpickler(pickle.Unpickler):
+    """Unpickles a CIFAR-10 python batch without running code from it.
+
+    A pickle loads by calling the globals it names; a crafted batch in the data
+    directory could name ``os.system``. This unpickler admits only the globals of the
+    genuine format (:func:`_cifar10_pickle_globals`: dicts, lists, ints, bytes and str
+    need none) and refuses any other with UnsafePickleError naming the file and the global.
+    """
+
+    def __init__(self, stream: Any, path: Any) -> None:
+        super().__init__(stream, encoding="bytes")
+        self.path = path
+        self.allowed = _cifar10_pickle_globals()
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return self.allowed[(module, name)]
+        except KeyError:
+            raise UnsafePickleError(
+                f"{self.path}: refused to load the global {module}.{name}: a CIFAR-10 batch needs only numpy "
+                "arrays, lists, ints and bytes, and a pickle that names other globals can run code"
+            ) from None
+
+
 def read_cifar10_batch(path: Any) -> tuple[Any, Any]:
     """One pickled CIFAR-10 batch: uint8 images ``(n, 3, 32, 32)`` and int64 labels.
 
     Accepts the original Python 2 pickles (bytes keys) and re-written ones (str keys).
-    These are pickles: read only files you trust (your own copy of CIFAR-10).
+    Read with :class:`CifarBatchUnpickler`: a file that names any other global than
+    numpy's array reconstruction is refused (UnsafePickleError) before it can run code.
     """
-    import pickle
-
     import numpy as np
 
     with open(path, "rb") as stream:
-        batch = pickle.load(stream, encoding="bytes")
+        try:
+            batch = CifarBatchUnpickler(stream, path).load()
+        except UnsafePickleError:
+            raise
+        except (pickle.UnpicklingError, EOFError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a CIFAR-10 batch (a pickled dict): {exc}") from None
     if not isinstance(batch, dict):
         raise ValueError(f"{path} is not a CIFAR-10 batch (a pickled dict), got {type(batch).__name__}")
     batch = {key.decode() if isinstance(key, bytes) else key: value for key, value in batch.items()}

@@ -91,10 +91,12 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
     from markupsafe import Markup
 
     from ..verdict import RunFacts, summarize
-    from .json import records_of
+    from .json import records_of, stored_verdict, worst_verdict
 
     records = records_of(document)
     run = RunFacts.from_dict(document.get("run"))
+    summary = summarize(records, run)
+    summary["verdict"] = worst_verdict(summary["verdict"], [stored_verdict(document)])
     audits = [record.to_dict() for record in records]
     mapping = document.get("requirement_mapping") or DEFAULT_MAPPING
     views = [_audit_view(position, audit) for position, audit in enumerate(audits)]
@@ -105,7 +107,7 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
         row["anchors"] = [views[position]["anchor"] for position in row["audits"]]
     return _environment().get_template(TEMPLATE).render(
         schema=document.get("schema", ""),
-        summary=summarize(records, run),
+        summary=summary,
         run=run.to_dict(),
         environment=_environment_rows(document.get("environment") or {}),
         env=document.get("environment") or {},
