@@ -257,6 +257,7 @@ class ReportController:
         self.journals = Path(tempfile.mkdtemp(prefix="mlaudit-journal-"))
         self.collected: set[str] = set()
         self.outcomes: dict[str, str] = {}
+        self.finished: set[str] = set()  # tests whose teardown was reported
         self.write_failures: list[str] = []
         self._writing = False
         self._terminated = False
@@ -304,6 +305,8 @@ class ReportController:
         records = getattr(report, "mlaudit_records", None)
         if records:
             self.session.add_records([AuditRecord.from_dict(r) for r in records])
+        if report.when == "teardown":
+            self.finished.add(report.nodeid)
         previous = self.outcomes.get(report.nodeid)
         outcome = _outcome(report)
         if previous in (None, "passed") or outcome in ("failed", "error"):
@@ -324,6 +327,9 @@ class ReportController:
         run.exit_status = int(exitstatus)
         if int(exitstatus) == pytest.ExitCode.INTERRUPTED and not run.interrupted and not run.collection_errors:
             run.interrupted = "the run was stopped (pytest exit status 2)"
+        for nodeid, outcome in self.outcomes.items():
+            if nodeid not in self.finished and outcome != "crashed":
+                self.outcomes[nodeid] = "interrupted"
         self._recover_from_journals()
         run.not_run = sorted(self.collected - set(self.outcomes))
         run.tests = {}
@@ -367,7 +373,7 @@ class ReportController:
         if not records and not written and not self.write_failures:
             return
         terminalreporter.section("mlaudit")
-        for line, failed in summary_lines(records, self.session.run, reports_written=bool(written)):
+        for line, failed in summary_lines(records, self.session.run, reports_written=tuple(written)):
             terminalreporter.write_line(line, red=failed, green=not failed)
         for kind, path in written.items():
             terminalreporter.write_line(f"mlaudit {kind} report: {path}")

@@ -124,8 +124,8 @@ class Estimate:
     def __post_init__(self) -> None:
         for name in ("value", "low", "high"):
             number = getattr(self, name)
-            if not isinstance(number, (int, float)) or math.isnan(number):
-                raise ValueError(f"Estimate.{name} must be a number, got {number!r}")
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+                raise ValueError(f"Estimate.{name} must be a finite number, got {number!r}")
         if not self.low <= self.value <= self.high:
             raise ValueError(
                 f"Estimate interval [{self.low}, {self.high}] does not contain its value {self.value}"

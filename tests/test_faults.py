@@ -65,7 +65,7 @@ def test_a_kill_during_the_write_never_leaves_a_half_written_report(tmp_path):
     assert json.loads(target.read_text()) == {"complete": True}
 
 
-def test_reports_are_written_when_the_session_is_interrupted_by_a_failing_audit(audit_project):
+def test_a_run_stopped_by_a_failing_audit_is_written_as_incomplete_naming_the_tests_not_run(audit_project):
     audit_project.makepyfile("""
         import pytest_mlaudit as mla
 
@@ -81,5 +81,8 @@ def test_reports_are_written_when_the_session_is_interrupted_by_a_failing_audit(
     result.assert_outcomes(failed=1)
     document = json.loads((audit_project.path / "out.json").read_text())
     assert [a["outcome"] for a in document["audits"]] == ["failed"]
-    assert document["summary"]["verdict"] == "FAIL"
+    assert document["summary"]["verdict"] == "INCOMPLETE"
+    assert document["run"]["not_run"] == [
+        "test_a_run_stopped_by_a_failing_audit_is_written_as_incomplete_naming_the_tests_not_run.py::test_second"]
+    assert document["summary"]["gates_failed"] == 1
     assert (audit_project.path / "out.html").stat().st_size > 0

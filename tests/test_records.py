@@ -50,5 +50,5 @@ def test_estimate_refuses_an_interval_that_misses_its_value():
 
 
 def test_estimate_refuses_nan():
-    with pytest.raises(ValueError, match="must be a number"):
+    with pytest.raises(ValueError, match="must be a finite number"):
         Estimate(float("nan"), 0.0, 1.0, 10)

@@ -102,7 +102,7 @@ def test_summary_lists_failing_gates_first(page):
     assert len(failing) == 1
     text = "".join(page.text)
     assert text.index("Failing gates") < text.index("All gates")
-    assert "2 gate(s) missed, 1 audit(s) errored." in text
+    assert "2 gate(s) missed; 1 audit(s) errored." in text
 
 
 def test_each_kind_of_extras_becomes_its_chart(page):

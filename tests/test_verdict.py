@@ -120,7 +120,7 @@ def test_an_interrupted_test_keeps_its_completed_audit_and_the_run_is_incomplete
         def test_never_runs():
             measured()
     ''')
-    result, document = run(project)
+    result, document = run(project, subprocess_=True)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert document["summary"]["verdict"] == "INCOMPLETE"
     assert [(a["name"], a["test_outcome"]) for a in document["audits"]] == [("before the interrupt", "interrupted")]

@@ -11,7 +11,7 @@ ERRORS_SHOWN = 10
 
 
 def summary_lines(records: list[AuditRecord], run: RunFacts | None = None, *,
-                  reports_written: bool = False) -> Iterator[tuple[str, bool]]:
+                  reports_written: tuple[str, ...] = ()) -> Iterator[tuple[str, bool]]:
     """``(line, failed)`` pairs: each gate (test, metric, value with interval, threshold, verdict), then the verdict.
 
     Audits whose failure their own test caught (``pytest.raises``) are a count, not
@@ -32,7 +32,7 @@ def summary_lines(records: list[AuditRecord], run: RunFacts | None = None, *,
     for record in errors[:ERRORS_SHOWN]:
         yield f"ERROR {record.nodeid} {record.name}: {record.error}", True
     if len(errors) > ERRORS_SHOWN:
-        where = " (all are in the JSON and HTML reports)" if reports_written else ""
+        where = f" (all are in the {' and '.join(reports_written)} report)" if reports_written else ""
         yield f"... and {len(errors) - ERRORS_SHOWN} more audits that errored{where}", True
     run = run or RunFacts()
     for test in run.failed_tests[:ERRORS_SHOWN]:
