@@ -29,8 +29,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "evasion.curves"),
     # imbalance and fairness
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
-                     "assert_minority_recall", "compare_resamplers", "imbalance"), "class_imbalance.audit"),
-    "LeakageError": "class_imbalance.leakage",
+                     "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),
+    "LeakageError": "imbalance.leakage",
     **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
                      "assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds",
                      "compare_mitigation", "fairness"), "group_fairness"),
