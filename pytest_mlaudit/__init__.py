@@ -27,13 +27,15 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "evasion.audit"),
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "evasion.curves"),
-    # imbalance and fairness
+    # imbalance
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
                      "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),
     "LeakageError": "imbalance.leakage",
-    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
-                     "assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds",
-                     "compare_mitigation", "fairness"), "group_fairness"),
+    # fairness
+    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics"), "fairness.results"),
+    **dict.fromkeys(("assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds", "fairness"),
+                    "fairness.audit"),
+    **dict.fromkeys(("MitigationComparison", "compare_mitigation"), "fairness.mitigation"),
     # privacy
     **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
