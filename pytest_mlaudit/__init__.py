@@ -21,7 +21,12 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AuditRecord", "Check", "Estimate", "Gate"), "records"),
     # the authoring API: how every audit, built-in or a user's, is written
     **dict.fromkeys(("Audit", "audit", "settings"), "authoring"),
+    # what a plugin's pytest_mlaudit_families hook returns, and the report section a family may add
+    "AuditFamily": "families",
+    "ReportSection": "report",
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
+    # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
+    "terminal_writer": "progress",
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
