@@ -49,8 +49,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = list(_EXPORTS)
 
-# The audit functions (the lower-case names) are what the `mlaudit` fixture exposes.
-AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower())
+# The audit functions (the lower-case names but the helpers for fixtures) are what the `mlaudit` fixture exposes.
+_FIXTURE_HELPERS = ("terminal_writer",)
+AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower() and name not in _FIXTURE_HELPERS)
 
 
 def __getattr__(name: str) -> Any:

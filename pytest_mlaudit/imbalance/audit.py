@@ -190,7 +190,8 @@ class _Split:
 
 
 def _measure(a: Audit, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
-           n_resamples) -> ImbalanceResult:
+             n_resamples) -> ImbalanceResult:
+    """Validate, fit (unless prefit), evaluate on the test split, and record it all into ``a``."""
     data = _validated(a, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
     if prefit:
         if resampler is not None:
