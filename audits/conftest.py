@@ -8,17 +8,11 @@ prints one line per epoch on pytest's terminal (not under ``-q``, not on xdist w
 import pytest
 
 
-def _seed(pytestconfig):
-    from pytest_mlaudit.plugin import SESSION_KEY
-
-    return pytestconfig.stash[SESSION_KEY].settings.seed
-
-
 @pytest.fixture(scope="session")
 def training_progress(pytestconfig):
-    from pytest_mlaudit.progress import terminal_writer
+    import pytest_mlaudit as mla
 
-    return terminal_writer(pytestconfig)
+    return mla.terminal_writer(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -29,42 +23,42 @@ def digits():
 
 
 @pytest.fixture(scope="session")
-def digits_cnn(digits, pytestconfig, training_progress, one_torch_thread):
+def digits_cnn(digits, mlaudit_settings, training_progress, one_torch_thread):
     """The paper's CNN (8x8 variant) after the paper's standard training on digits."""
     from reference_models.paper_cnn import paper_recipe, trained_paper_cnn
 
-    config, _ = paper_recipe(_seed(pytestconfig))
+    config, _ = paper_recipe(mlaudit_settings.seed)
     return trained_paper_cnn(digits, config, progress=training_progress)
 
 
 @pytest.fixture(scope="session")
-def digits_cnn_adversarial(digits, pytestconfig, training_progress, one_torch_thread):
+def digits_cnn_adversarial(digits, mlaudit_settings, training_progress, one_torch_thread):
     """``digits_cnn`` after the paper's FGSM adversarial training (eps 0.1 in pixel units)."""
     from reference_models.paper_cnn import adversarially_trained_paper_cnn, paper_recipe
 
-    return adversarially_trained_paper_cnn(digits, *paper_recipe(_seed(pytestconfig)), progress=training_progress)
+    return adversarially_trained_paper_cnn(digits, *paper_recipe(mlaudit_settings.seed), progress=training_progress)
 
 
 @pytest.fixture(scope="session")
-def transactions(pytestconfig):
+def transactions(mlaudit_settings):
     """The generated bank transactions (6,000, 20% fraud), split 70 / 30."""
     from reference_models.fraudnet import transactions_split
 
-    return transactions_split(seed=_seed(pytestconfig))
+    return transactions_split(seed=mlaudit_settings.seed)
 
 
 @pytest.fixture(scope="session")
-def fraudnet(transactions, pytestconfig, training_progress, one_torch_thread):
+def fraudnet(transactions, mlaudit_settings, training_progress, one_torch_thread):
     from reference_models.fraudnet import trained_fraudnet
 
-    return trained_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)
+    return trained_fraudnet(transactions, mlaudit_settings.seed, progress=training_progress)
 
 
 @pytest.fixture(scope="session")
-def fraudnet_secured(transactions, pytestconfig, training_progress, one_torch_thread):
+def fraudnet_secured(transactions, mlaudit_settings, training_progress, one_torch_thread):
     from reference_models.fraudnet import secured_fraudnet
 
-    return secured_fraudnet(transactions, _seed(pytestconfig), progress=training_progress)
+    return secured_fraudnet(transactions, mlaudit_settings.seed, progress=training_progress)
 
 
 @pytest.fixture(scope="session")

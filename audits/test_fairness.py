@@ -24,11 +24,10 @@ pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art10")
 
 
 @pytest.fixture(scope="module")
-def hiring(pytestconfig):
-    from pytest_mlaudit.plugin import SESSION_KEY
+def hiring(mlaudit_settings):
     from reference_models.fairness_data import hiring_split
 
-    return hiring_split(seed=pytestconfig.stash[SESSION_KEY].settings.seed)
+    return hiring_split(seed=mlaudit_settings.seed)
 
 
 @pytest.fixture(scope="module")

@@ -64,15 +64,13 @@ def test_securing_fraudnet_raises_robustness_at_bounded_clean_cost(mlaudit, tran
                                      min_robust_gain=0.25, max_clean_drop=0.12)
 
 
-def test_fraudnet_on_creditcard_data(mlaudit, pytestconfig):
+def test_fraudnet_on_creditcard_data(mlaudit, mlaudit_settings, training_progress):
     """Real-data tier: both models trained on the Kaggle layout (seconds), attacked at eps 0.35."""
-    from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.fraudnet import creditcard_split, secured_fraudnet, trained_fraudnet
-    from pytest_mlaudit.progress import terminal_writer
 
-    seed = pytestconfig.stash[SESSION_KEY].settings.seed
+    seed = mlaudit_settings.seed
     split = creditcard_split(mlaudit.data_path("creditcard", "creditcard_sample.csv"), seed=seed)
-    progress = terminal_writer(pytestconfig)
+    progress = training_progress
     standard = trained_fraudnet(split, seed, progress=progress)
     secured = secured_fraudnet(split, seed, progress=progress)
     network, X, y, clip = attacked(standard, split)

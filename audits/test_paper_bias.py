@@ -37,14 +37,13 @@ ARMS = ("original", "SMOTE", "undersampling")
 
 
 @pytest.fixture(scope="module", params=["generated", "real"])
-def fraud(request, pytestconfig):
+def fraud(request, mlaudit_settings):
     """(tier, split) of the paper's 70/30 stratified split on the tier's data."""
-    from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.fraud_pipelines import generated_fraud_data, paper_split, real_fraud_data
 
     if request.param == "generated":
         return "generated", paper_split(generated_fraud_data())
-    data_dir = pytestconfig.stash[SESSION_KEY].settings.data_dir
+    data_dir = mlaudit_settings.data_dir
     path = None if data_dir is None else data_dir / "creditcard" / "creditcard_sample.csv"
     if path is None or not path.exists():
         pytest.skip("real-data tier: pass --mlaudit-data-dir with creditcard/creditcard_sample.csv")

@@ -48,13 +48,12 @@ def paper_results():
 
 
 @pytest.fixture(scope="module")
-def reproduction(pytestconfig):
+def reproduction(mlaudit_settings):
     """``(split, {name: model})`` with the models the weight cache holds, and the command that trains them."""
-    from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.cifar10_paper import cached_models
     from reference_models.datasets import load_cifar10
 
-    settings = pytestconfig.stash[SESSION_KEY].settings
+    settings = mlaudit_settings
     if settings.data_dir is None:
         pytest.skip("real-data tier: pass --mlaudit-data-dir DIR to run it")
     root, seed = settings.data_dir / "cifar10", settings.seed
@@ -134,13 +133,12 @@ def test_standard_setting_fgsm_8_255(mlaudit, reproduction, name):
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_standard_setting_pgd20_8_255(mlaudit, reproduction, name, pytestconfig):
+def test_standard_setting_pgd20_8_255(mlaudit, reproduction, name, mlaudit_settings):
     """(c) PGD-20 at 8/255 (step 2/255, random start) on a seeded subset: no FGSM-trained CNN survives it."""
-    from pytest_mlaudit.plugin import SESSION_KEY
     from reference_models.cifar10_paper import PGD_STEP, STANDARD_EPS, seeded_subset
 
     model = _model(reproduction, name)
     X, y = _test_set(reproduction)
-    subset = seeded_subset(len(y), PGD_IMAGES, pytestconfig.stash[SESSION_KEY].settings.seed)
+    subset = seeded_subset(len(y), PGD_IMAGES, mlaudit_settings.seed)
     mlaudit.assert_robust_accuracy(model, X[subset], y[subset], clip=(0.0, 1.0), at_most=PGD_8_AT_MOST[name],
                                    attack=mla.PGD(eps=STANDARD_EPS, steps=20, step_size=PGD_STEP, random_start=True))

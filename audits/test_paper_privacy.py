@@ -38,12 +38,11 @@ def iris():
 
 
 @pytest.fixture(scope="module")
-def trained_pair(iris, pytestconfig):
+def trained_pair(iris, mlaudit_settings):
     """The non-private model and the DP model at the paper's epsilon 10, each fitted once."""
-    from pytest_mlaudit.plugin import SESSION_KEY
-    from pytest_mlaudit.session import derive_seed
+    from reference_models.seeds import derived_seed
 
-    seed = derive_seed(pytestconfig.stash[SESSION_KEY].settings.seed, "iris dp model")
+    seed = derived_seed(mlaudit_settings.seed, "iris dp model")
     return {
         "non-private": paper.nonprivate_model().fit(iris.X_train, iris.y_train),
         "DP epsilon=10": paper.dp_model(10.0, seed).fit(iris.X_train, iris.y_train),

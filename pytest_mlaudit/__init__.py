@@ -21,19 +21,26 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AuditRecord", "Check", "Estimate", "Gate"), "records"),
     # the authoring API: how every audit, built-in or a user's, is written
     **dict.fromkeys(("Audit", "audit", "settings"), "authoring"),
+    # what a plugin's pytest_mlaudit_families hook returns, and the report section a family may add
+    "AuditFamily": "families",
+    "ReportSection": "report",
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
+    # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
+    "terminal_writer": "progress",
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "evasion.audit"),
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "evasion.curves"),
-    # imbalance and fairness
+    # imbalance
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
-                     "assert_minority_recall", "compare_resamplers", "imbalance"), "class_imbalance.audit"),
-    "LeakageError": "class_imbalance.leakage",
-    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison",
-                     "assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds",
-                     "compare_mitigation", "fairness"), "group_fairness"),
+                     "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),
+    "LeakageError": "imbalance.leakage",
+    # fairness
+    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics"), "fairness.results"),
+    **dict.fromkeys(("assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds", "fairness"),
+                    "fairness.audit"),
+    **dict.fromkeys(("MitigationComparison", "compare_mitigation"), "fairness.mitigation"),
     # privacy
     **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
@@ -42,8 +49,9 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = list(_EXPORTS)
 
-# The audit functions (the lower-case names) are what the `mlaudit` fixture exposes.
-AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower())
+# The audit functions (the lower-case names but the helpers for fixtures) are what the `mlaudit` fixture exposes.
+_FIXTURE_HELPERS = ("terminal_writer",)
+AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower() and name not in _FIXTURE_HELPERS)
 
 
 def __getattr__(name: str) -> Any:

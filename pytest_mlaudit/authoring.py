@@ -117,6 +117,11 @@ class Audit:
         return self._record.params
 
     @property
+    def data(self) -> dict[str, Any]:
+        """The data description shown in the report (what :meth:`describe_data` fills); edit it like a dict."""
+        return self._record.data
+
+    @property
     def metrics(self) -> dict[str, Estimate]:
         """The metrics recorded so far (a copy)."""
         return dict(self._record.metrics)

@@ -21,6 +21,9 @@ its gates passed, FAIL when any gate missed or any of its audits errored, and
 "NOT GATED" when its audits only measured. Every gate of an audit counts for every
 requirement of that audit.
 
+A plugin's audit family (``pytest_mlaudit_families`` hook, :class:`pytest_mlaudit.AuditFamily`)
+adds its category's default requirements to the mapping.
+
 Users override the mapping with a JSON or TOML file (ini key or option
 ``mlaudit_requirements``; ``--requirements`` of ``python -m pytest_mlaudit report``)::
 
@@ -40,7 +43,7 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 EU_AI_ACT = "EU AI Act"
 NIST_AI_RMF = "NIST AI RMF 1.0"
@@ -67,13 +70,14 @@ DEFAULT_MAPPING: dict[str, Any] = {"categories": CATEGORIES, "requirements": REQ
 PASS, FAIL, NOT_GATED = "PASS", "FAIL", "NOT GATED"
 
 
-def load_mapping(path: Path | str | None) -> dict[str, Any]:
-    """The default mapping, overridden by the JSON or TOML file at ``path`` (if any).
+def load_mapping(path: Path | str | None, families: Iterable[Any] = ()) -> dict[str, Any]:
+    """The default mapping with the ``families``' categories, overridden by the JSON or TOML file at ``path``.
 
-    Raises ValueError naming the file and the problem for a missing, unreadable or
-    malformed file.
+    ``families`` are :class:`~pytest_mlaudit.families.AuditFamily` objects: each adds
+    its requirements to its category's defaults. Raises ValueError naming the file
+    and the problem for a missing, unreadable or malformed file.
     """
-    mapping = copy.deepcopy(DEFAULT_MAPPING)
+    mapping = with_families(copy.deepcopy(DEFAULT_MAPPING), families)
     if path is None:
         return mapping
     path = Path(path)
@@ -91,6 +95,14 @@ def load_mapping(path: Path | str | None) -> dict[str, Any]:
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
         raise ValueError(f"requirement mapping {path}: not valid {path.suffix.lstrip('.').upper() or 'JSON'}: {exc}") from None
     return merge_mapping(mapping, override, str(path))
+
+
+def with_families(mapping: dict[str, Any], families: Iterable[Any]) -> dict[str, Any]:
+    """``mapping`` (changed in place) with each family's requirements added to its category's."""
+    for family in families:
+        ids = mapping["categories"].setdefault(family.category, [])
+        ids.extend(requirement for requirement in family.requirements if requirement not in ids)
+    return mapping
 
 
 def merge_mapping(mapping: dict[str, Any], override: Any, where: str = "mapping") -> dict[str, Any]:

@@ -8,7 +8,9 @@ Implement them in a conftest.py or an installed plugin:
   know behind the classifier interface of :mod:`pytest_mlaudit.adapters`;
 - ``pytest_mlaudit_report_sections(records, environment)`` appends sections to the
   HTML report;
-- ``pytest_mlaudit_record(record)`` sees each audit record as it is made.
+- ``pytest_mlaudit_record(record)`` sees each audit record as it is made;
+- ``pytest_mlaudit_families()`` registers audit families of its own (a category
+  with default requirements and a report section).
 """
 
 from __future__ import annotations
@@ -52,3 +54,14 @@ def pytest_mlaudit_report_sections(records, environment):
 @hookspec
 def pytest_mlaudit_record(record):
     """Called on the process that ran the test, for each audit record it makes."""
+
+
+@hookspec
+def pytest_mlaudit_families():
+    """Return a list of :class:`pytest_mlaudit.AuditFamily`: audit categories this plugin adds.
+
+    Each family's ``requirements`` become the default requirement mapping of its
+    ``category`` in the report (added to a built-in category's, overridden by a
+    ``mlaudit_requirements`` file), and its ``section(records)`` is called with the
+    run's records of that category to add a section to the HTML report.
+    """

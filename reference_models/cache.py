@@ -33,6 +33,19 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MLAUDIT_CACHE_DIR") or Path.home() / ".cache" / "pytest-mlaudit")
 
 
+def data_digest(*arrays: Any) -> str:
+    """A content hash of training arrays for a cache key: shape, dtype and bytes of each (16 hex digits).
+
+    The same digest as the data fingerprint in the audit reports, so a cache entry and
+    the report of the audit that used it name the data alike.
+    """
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(str((array.shape, str(array.dtype))).encode())
+        digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
+    return digest.hexdigest()[:16]
+
+
 def key_material(name: str, config: dict[str, Any], data_fingerprint: str) -> dict[str, Any]:
     """Everything an entry depends on: change any of it and the entry is trained again."""
     import numpy

@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .seeds import derived_seed
+
 HIRING_FEATURES = ("test_score", "experience", "neighbourhood")
 HIRING_SENSITIVE = ("group", "age_band")
 
@@ -99,10 +101,9 @@ def hiring_population(n: int, seed: int) -> FairnessData:
 
 def hiring_split(seed: int, n_train: int = 5000, n_test: int = 10000) -> FairnessSplit:
     """Independent training and test populations drawn from the same process."""
-    from pytest_mlaudit.session import derive_seed
+    return FairnessSplit(train=hiring_population(n_train, derived_seed(seed, "hiring", "train")),
+                         test=hiring_population(n_test, derived_seed(seed, "hiring", "test")))
 
-    return FairnessSplit(train=hiring_population(n_train, derive_seed(seed, "hiring", "train")),
-                         test=hiring_population(n_test, derive_seed(seed, "hiring", "test")))
 
 
 def hiring_model(train: FairnessData):

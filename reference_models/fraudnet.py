@@ -164,9 +164,9 @@ def standardized_domain(model: FraudNet, X: Any, bounds: tuple[Any, Any]) -> tup
 
 
 def _fingerprint(split: TabularSplit) -> str:
-    from pytest_mlaudit.validation import fingerprint
+    from .cache import data_digest
 
-    return fingerprint(split.X_train, split.y_train)["sha256"]
+    return data_digest(split.X_train, split.y_train)
 
 
 def trained_fraudnet(split: TabularSplit, seed: int = 0, *, progress: Progress | None = None) -> FraudNet:

@@ -91,9 +91,9 @@ def _cache_name(split: Any) -> str:
 
 
 def _data_fingerprint(split: Any) -> str:
-    from pytest_mlaudit.validation import fingerprint
+    from .cache import data_digest
 
-    return fingerprint(split.X_train, split.y_train)["sha256"]
+    return data_digest(split.X_train, split.y_train)
 
 
 def trained_paper_cnn(split: Any, config: TrainingConfig = PAPER_TRAINING, *, progress: Progress | None = None,

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from fairlearn import metrics as fm
 from fairness_example import GROUP, PRED, X, Y, FixedPredictions
+from outside_pytest import as_a_script
 from sklearn.metrics import precision_score, recall_score
 
 import pytest_mlaudit as mla
-from pytest_mlaudit import session
-from pytest_mlaudit.group_fairness import _resample_counts
+from pytest_mlaudit.fairness.metrics import _resample_counts
 from reference_models.fairness_data import hiring_model, hiring_split
 
 
@@ -118,13 +118,9 @@ def test_positive_label_zero_swaps_the_favourable_outcome():
 
 
 def _run_with_seed(seed, model, data, sensitive_features, n_bootstrap=300):
-    """One audit as the first of a test run with ``--mlaudit-seed seed``."""
-    test = session.TestAudit(nodeid="tests/x.py::test_seeded", settings=session.Settings(seed=seed))
-    token = session.open_test(test)
-    try:
-        return mla.fairness(model, data.X, data.y, sensitive_features=sensitive_features, n_bootstrap=n_bootstrap)
-    finally:
-        session.close_test(token)
+    """One audit as a script runs it under ``mla.settings(seed=seed)``."""
+    return as_a_script(lambda: mla.fairness(model, data.X, data.y, sensitive_features=sensitive_features,
+                                            n_bootstrap=n_bootstrap), seed=seed)
 
 
 def test_bootstrap_intervals_are_reproducible_with_a_fixed_seed(hiring, hiring_lr):

@@ -95,3 +95,70 @@ def test_a_model_no_adapter_knows_is_refused_with_its_type(audit_project):
                 mla.robustness(object(), X, y, attack=mla.FGSM(eps=0.1), clip=(0.0, 1.0))
     """)
     audit_project.runpytest().assert_outcomes(passed=1)
+
+
+FAMILY_PLUGIN = """
+    import html
+
+    import pytest_mlaudit as mla
+
+
+    def drift_section(records):
+        names = ", ".join(html.escape(record.name) for record in records)
+        return mla.ReportSection(title="Drift overview", html="<p id='drift'>%d drift audits: %s</p>" % (len(records), names))
+
+
+    def pytest_mlaudit_families():
+        return [mla.AuditFamily("drift", "Data drift", requirements=["EU-AI-Act-Art15", "ACME-DRIFT-1"],
+                                section=drift_section),
+                mla.AuditFamily("unused", "Never audited", requirements=["ACME-UNUSED"],
+                                section=lambda records: mla.ReportSection("Unused", "<p id='unused'></p>"))]
+"""
+
+
+def test_a_plugin_family_maps_its_category_to_its_requirements_and_adds_its_report_section(pytester):
+    pytester.makepyfile(familyplugin=FAMILY_PLUGIN)
+    pytester.syspathinsert()
+    pytester.makepyfile("""
+        import pytest_mlaudit as mla
+
+        def test_drift():
+            with mla.audit("drift", "population stability index") as a:
+                a.gate("psi", at_most=0.2)
+                a.metric("psi", mla.Estimate(0.05, 0.02, 0.08, 500))
+    """)
+    result = pytester.runpytest("-p", "familyplugin", "--mlaudit-report=out.html", "--mlaudit-json=out.json")
+    result.assert_outcomes(passed=1)
+    document = json.loads((pytester.path / "out.json").read_text())
+    assert document["requirement_mapping"]["categories"]["drift"] == ["EU-AI-Act-Art15", "ACME-DRIFT-1"]
+    assert [(row["id"], row["verdict"]) for row in document["requirements"]] == [
+        ("EU-AI-Act-Art15", "PASS"), ("ACME-DRIFT-1", "PASS")]
+    html = (pytester.path / "out.html").read_text()
+    assert "<h2>Drift overview</h2>" in html and "<p id='drift'>1 drift audits: population stability index</p>" in html
+    assert "id='unused'" not in html
+
+
+def test_a_requirements_file_still_overrides_a_plugin_familys_defaults(pytester):
+    pytester.makepyfile(familyplugin=FAMILY_PLUGIN)
+    pytester.syspathinsert()
+    pytester.makefile(".json", mapping=json.dumps({"categories": {"drift": ["ACME-DRIFT-2"]}}))
+    pytester.makepyfile("""
+        import pytest_mlaudit as mla
+
+        def test_drift():
+            with mla.audit("drift", "population stability index") as a:
+                a.metric("psi", mla.Estimate(0.05, 0.02, 0.08, 500))
+    """)
+    result = pytester.runpytest("-p", "familyplugin", "--mlaudit-requirements=mapping.json", "--mlaudit-json=out.json")
+    result.assert_outcomes(passed=1)
+    document = json.loads((pytester.path / "out.json").read_text())
+    assert [(row["id"], row["verdict"]) for row in document["requirements"]] == [("ACME-DRIFT-2", "NOT GATED")]
+
+
+def test_an_audit_family_refuses_requirements_given_as_one_string():
+    import pytest
+
+    import pytest_mlaudit as mla
+
+    with pytest.raises(TypeError, match="requirements must be a list of requirement ids, got 'EU-AI-Act-Art15'"):
+        mla.AuditFamily("drift", "Data drift", requirements="EU-AI-Act-Art15")

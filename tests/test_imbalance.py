@@ -10,7 +10,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 import pytest_mlaudit as mla
-from pytest_mlaudit.class_imbalance.metrics import _cells, weighted_metrics
+from outside_pytest import as_a_script
+from pytest_mlaudit.imbalance.metrics import _cells, weighted_metrics
+from pytest_mlaudit.session import derive_seed
 from pytest_mlaudit.stats import proportion
 
 
@@ -119,28 +121,19 @@ def test_proportions_get_wilson_intervals_and_the_rest_a_bootstrap_containing_th
         assert 0.0 <= estimate.low <= estimate.value <= estimate.high <= 1.0 and estimate.low < estimate.high
 
 
-def _run_as_test(seed, function, *args, **kwargs):
-    """Call ``function`` as the first audit of a test under ``--mlaudit-seed=seed``; its result and record."""
-    from pytest_mlaudit.session import Settings, TestAudit, close_test, open_test
-
-    test = TestAudit(nodeid="t", settings=Settings(seed=seed))
-    token = open_test(test)
-    try:
-        return function(*args, **kwargs), test.records[0]
-    finally:
-        close_test(token)
-
-
 def test_same_seed_same_result_another_seed_other_intervals_only(split):
     from imblearn.over_sampling import SMOTE
 
     X_train, X_test, y_train, y_test = split
     model, sampler = LogisticRegression(), SMOTE()
-    arguments = (mla.imbalance, model, X_train, y_train, X_test, y_test)
-    first, record = _run_as_test(0, *arguments, resampler=sampler)
-    again, _ = _run_as_test(0, *arguments, resampler=sampler)
-    same_smote = SMOTE(random_state=record.params["resampler_seed"])
-    other, _ = _run_as_test(1, *arguments, resampler=same_smote)
+
+    def measure(resampler):
+        return lambda: mla.imbalance(model, X_train, y_train, X_test, y_test, resampler=resampler)
+
+    first = as_a_script(measure(sampler), seed=0)
+    again = as_a_script(measure(sampler), seed=0)
+    same_smote = SMOTE(random_state=derive_seed(0, "minority-class metrics", "resampler"))
+    other = as_a_script(measure(same_smote), seed=1)
     assert first == again
     assert other.f1.value == first.f1.value and (other.f1.low, other.f1.high) != (first.f1.low, first.f1.high)
     assert not hasattr(model, "coef_") and sampler.random_state is None

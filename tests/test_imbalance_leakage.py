@@ -7,7 +7,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 import pytest_mlaudit as mla
-from pytest_mlaudit.class_imbalance import leakage
+from pytest_mlaudit.imbalance import leakage
 
 
 @pytest.fixture(scope="module")

@@ -292,8 +292,8 @@ def test_importing_the_plugin_loads_no_heavy_library():
 
 
 def test_loading_the_plugin_loads_no_audit_family():
-    assert modules_loaded_by_the_plugin("pytest_mlaudit.evasion", "pytest_mlaudit.class_imbalance",
-                                        "pytest_mlaudit.group_fairness", "pytest_mlaudit.privacy",
+    assert modules_loaded_by_the_plugin("pytest_mlaudit.evasion", "pytest_mlaudit.imbalance",
+                                        "pytest_mlaudit.fairness", "pytest_mlaudit.privacy",
                                         "pytest_mlaudit.report") == []
 
 

@@ -13,6 +13,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
 import pytest_mlaudit as mla
+from outside_pytest import as_a_script
 from pytest_mlaudit.privacy.membership import epsilon_lower_bound, sample_losses
 
 
@@ -112,16 +113,10 @@ def test_record_has_metrics_roc_curve_and_attack_description(noisy, memorizing_t
 
 
 def test_same_run_seed_gives_identical_figures(noisy, memorizing_tree):
-    from pytest_mlaudit import session
+    def measure():
+        return mla.membership_inference(memorizing_tree, *noisy)
 
-    def measure(run_seed):
-        token = session.open_test(session.TestAudit(nodeid="t", settings=session.Settings(seed=run_seed)))
-        try:
-            return mla.membership_inference(memorizing_tree, *noisy)
-        finally:
-            session.close_test(token)
-
-    assert measure(3) == measure(3)
+    assert as_a_script(measure, seed=3) == as_a_script(measure, seed=3)
 
 
 def test_unfitted_model_is_refused(noisy):

@@ -8,7 +8,7 @@ from diffprivlib.models import LogisticRegression as DPLogisticRegression
 from sklearn.linear_model import LogisticRegression
 
 import pytest_mlaudit as mla
-from pytest_mlaudit import session
+from outside_pytest import as_a_script
 from reference_models.iris_privacy import dp_model, load_iris_setosa, nonprivate_model
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -42,19 +42,10 @@ def test_each_seed_trains_the_model_the_factory_builds_with_that_seed(iris):
         assert accuracy == model.score(iris.X_test, iris.y_test)
 
 
-def in_test(run_seed, measure):
-    """Run ``measure`` as the first audit of a test with id "t" under ``--mlaudit-seed run_seed``."""
-    token = session.open_test(session.TestAudit(nodeid="t", settings=session.Settings(seed=run_seed)))
-    try:
-        return measure()
-    finally:
-        session.close_test(token)
-
-
 def test_same_run_seed_gives_identical_numbers_and_another_seed_other_trainings(iris):
-    first = in_test(0, lambda: run(iris))
-    again = in_test(0, lambda: run(iris))
-    other = in_test(1, lambda: run(iris))
+    first = as_a_script(lambda: run(iris), seed=0)
+    again = as_a_script(lambda: run(iris), seed=0)
+    other = as_a_script(lambda: run(iris), seed=1)
     assert first == again
     assert other.seeds != first.seeds and other.at(0.01).accuracies != first.at(0.01).accuracies
 

@@ -114,13 +114,12 @@ def test_ini_key_points_the_plugin_at_the_override_in_json_and_html(pytester):
     pytester.makefile(".json", mapping=json.dumps({"categories": {"robustness": ["ACME-ROB-1"]}}))
     pytester.makeini("[pytest]\nmlaudit_requirements = mapping.json\nmlaudit_json = out.json\nmlaudit_report = out.html\n")
     pytester.makepyfile("""
-        from pytest_mlaudit.records import Estimate
-        from pytest_mlaudit.recording import audit_call
+        import pytest_mlaudit as mla
 
-        def test_a(mlaudit):
-            with audit_call("robustness", "r") as call:
-                call.metric("acc", Estimate(0.9, 0.8, 0.95, 100))
-                call.gate("acc", ">=", 0.5, "estimate")
+        def test_a():
+            with mla.audit("robustness", "r") as a:
+                a.gate("acc", at_least=0.5, policy="estimate")
+                a.metric("acc", mla.Estimate(0.9, 0.8, 0.95, 100))
     """)
     pytester.runpytest().assert_outcomes(passed=1)
     document = json.loads((pytester.path / "out.json").read_text())

@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from .. import validation
-from ..adapters import _is_torch_module, as_classifier, describe_model
+
+import numpy as np
+from sklearn.metrics import roc_curve
+
+from .. import extras, validation
+from ..adapters import _is_torch_module, as_classifier
+from ..authoring import Audit, audit
 from ..estimators import repeatable, require_fitted
 from ..records import Check, Estimate, SanityChecked
-from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import auc_interval, clopper_pearson_interval, independent_difference, proportion
 
 LOW_FPRS = (0.01, 0.001)
@@ -58,25 +62,19 @@ def membership_inference(model, X_train, y_train, X_holdout, y_holdout, *, delta
     delta, used by the epsilon bound (0 for pure epsilon-DP models such as
     diffprivlib's LogisticRegression).
     """
-    with audit_call("privacy", "membership inference", requirement=requirement) as call:
-        return _measure(call, model, X_train, y_train, X_holdout, y_holdout, delta)
+    with audit("privacy", "membership inference", requirement=requirement) as a:
+        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta)
 
 
 def assert_membership_advantage(model, X_train, y_train, X_holdout, y_holdout, *, at_most: float,
                                 policy: str | None = None, delta: float = 0.0, requirement=None) -> MembershipResult:
     """Measure as :func:`membership_inference` does and gate the attacker's advantage (TPR - FPR)."""
-    op, threshold = threshold_spec(None, at_most, bounds=(-1.0, 1.0))
-    policy = resolve_policy(policy)
-    with audit_call("privacy", "membership advantage", requirement=requirement) as call:
-        result = _measure(call, model, X_train, y_train, X_holdout, y_holdout, delta)
-        call.gate("advantage", op, threshold, policy, requirement)
-    return result
+    with audit("privacy", "membership advantage", requirement=requirement) as a:
+        a.gate("advantage", at_most=at_most, policy=policy, requirement=requirement, bounds=(-1.0, 1.0))
+        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta)
 
 
-def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, delta) -> MembershipResult:
-    import numpy as np
-    from sklearn.metrics import roc_curve
-
+def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta) -> MembershipResult:
     X_train, y_train, X_holdout, y_holdout = validation.two_splits(
         X_train, y_train, X_holdout, y_holdout, ("X_train", "y_train", "X_holdout", "y_holdout"))
     if len(X_train) < 4 or len(X_holdout) < 4:
@@ -84,12 +82,12 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
     delta = validation.positive_number(delta, "delta")
     if delta >= 1.0:
         raise ValueError(f"delta must be below 1, got {delta!r}")
-    confidence = call.settings.confidence
+    confidence = a.settings.confidence
 
     (members, nonmembers), determinism = repeatable(
         lambda: (-sample_losses(model, X_train, y_train, "y_train", "X_train"),
                  -sample_losses(model, X_holdout, y_holdout, "y_holdout", "X_holdout")), "X_train and X_holdout")
-    split_seed = call.seed("split")
+    split_seed = a.seed("split")
     rng = np.random.default_rng(split_seed)
     m_select, m_eval = _halves(members, rng)
     n_select, n_eval = _halves(nonmembers, rng)
@@ -111,9 +109,9 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
         for fpr in LOW_FPRS
     )
 
-    call.record.model = describe_model(model)
-    call.record.data = validation.fingerprint(X_train, y_train, X_holdout, y_holdout)
-    call.record.params = {
+    a.describe_model(model)
+    a.describe_data((X_train, y_train, X_holdout, y_holdout))
+    a.params.update({
         "attack": ATTACK,
         "score": "minus the cross-entropy loss of the true label",
         "n_members": int(len(members)),
@@ -125,26 +123,24 @@ def _measure(call: AuditCall, model, X_train, y_train, X_holdout, y_holdout, del
         "delta": delta,
         "epsilon_bound": "Jagielski et al. 2020: max(ln((1-delta-FPR)/FNR), ln((1-delta-FNR)/FPR)) with Clopper-Pearson "
                          "upper ends of FPR and FNR (low end of the estimate); rates floored at 1/n for the value",
-    }
+    })
     result = MembershipResult(auc, advantage, low_fpr[0], low_fpr[1], empirical_epsilon,
                               int(len(members)), int(len(nonmembers)), checks)
     for name in ("auc", "advantage", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr", "empirical_epsilon"):
-        call.metric(name, getattr(result, name))
-    call.record.checks.extend(checks)
+        a.metric(name, getattr(result, name))
+    for check in checks:
+        a.check(check.name, check.passed, check.detail)
     fpr, tpr, _ = roc_curve(np.r_[np.ones(len(members)), np.zeros(len(nonmembers))], np.r_[members, nonmembers])
-    call.record.extras["curves"] = [{
-        "title": "Membership inference ROC (loss threshold, all samples)", "x_label": "false positive rate",
-        "y_label": "true positive rate",
-        "series": [{"label": "attack", "x": fpr.tolist(), "y": tpr.tolist(), "low": tpr.tolist(), "high": tpr.tolist()},
-                   {"label": "chance", "x": [0.0, 1.0], "y": [0.0, 1.0], "low": [0.0, 1.0], "high": [0.0, 1.0]}],
-    }]
+    a.extra(extras.Curve(
+        "Membership inference ROC (loss threshold, all samples)", x_label="false positive rate",
+        y_label="true positive rate",
+        series=[extras.Series("attack", x=fpr.tolist(), y=tpr.tolist(), low=tpr.tolist(), high=tpr.tolist()),
+                extras.Series("chance", x=[0.0, 1.0], y=[0.0, 1.0], low=[0.0, 1.0], high=[0.0, 1.0])]))
     return result
 
 
 def sample_losses(model, X, y, labels_name: str = "y", features_name: str = "X"):
     """Cross-entropy loss of each sample's true label under a fitted classifier or a torch module."""
-    import numpy as np
-
     if _is_torch_module(model):
         import torch
 
@@ -181,8 +177,6 @@ def tpr_at_fpr(members, nonmembers, fpr: float, confidence: float) -> Estimate:
     The threshold depends on the non-members only, so the TPR over the members is an
     honest binomial count.
     """
-    import numpy as np
-
     allowed = int(math.floor(fpr * len(nonmembers) + 1e-9))
     threshold = np.sort(nonmembers)[::-1][allowed] if allowed < len(nonmembers) else -np.inf
     caught = int(np.sum(members > threshold))
@@ -227,8 +221,6 @@ def _best_threshold(members, nonmembers, objective) -> float:
 
     Candidates are the observed scores, or 512 of their quantiles when there are more.
     """
-    import numpy as np
-
     candidates = np.unique(np.r_[members, nonmembers])
     if candidates.size > 512:
         candidates = np.unique(np.quantile(candidates, np.linspace(0.0, 1.0, 512)))

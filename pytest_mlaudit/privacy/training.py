@@ -17,7 +17,11 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+from threadpoolctl import threadpool_limits
+
 from .. import validation
+from ..progress import Task
 
 
 class PrivacyLeakError(ValueError):
@@ -154,8 +158,6 @@ def leak_error(model_name: str, message: str) -> PrivacyLeakError:
 
 def learned_state_digest(model: Any) -> str | None:
     """Hash of the fitted attributes (scikit-learn's trailing-underscore convention), or None if there are none."""
-    import numpy as np
-
     digest = hashlib.sha256()
     found = False
     for est in estimators_of(model):
@@ -188,10 +190,6 @@ def train_all(factory: Callable, X_train, y_train, X_test, y_test, epsilons: tup
                 raise ValueError("factory must return a new estimator on each call, but returned the same object twice")
             previous = model
             models.append((model, epsilon, seed))
-
-    from threadpoolctl import threadpool_limits
-
-    from ..progress import Task
 
     fits = []
     label = f"DP training, {len(epsilons)} epsilon x {len(seeds)} seeds: model"
@@ -231,8 +229,6 @@ def data_norm_clipping(model: Any, X_train) -> dict[str, Any] | None:
     Measured on ``X_train`` as given, so only for an estimator that sees it directly
     (the model itself or a pipeline's first step); None otherwise.
     """
-    import numpy as np
-
     first = estimators_of(model)[0]
     data_norm = first.get_params(deep=False).get("data_norm") if hasattr(first, "get_params") else None
     if data_norm is None:

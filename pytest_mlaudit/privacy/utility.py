@@ -10,12 +10,15 @@ at least this well"). Seeds derive from ``--mlaudit-seed``, so a run is reproduc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
-from .. import validation
+import numpy as np
+from sklearn.base import clone
+
+from .. import extras, validation
 from ..adapters import describe_model
+from ..authoring import Audit, audit
 from ..records import Estimate
-from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import crossed_proportion, proportion, quantile_interval
 from . import training
 
@@ -65,8 +68,8 @@ def dp_utility(factory: Callable, X_train, y_train, X_test, y_test, *, epsilons,
     non-private one, trained once for comparison. The report gets the privacy-utility
     curve and a per-epsilon table with the budget each model spent.
     """
-    with audit_call("privacy", "privacy-utility", requirement=requirement) as call:
-        return _measure(call, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
+    with audit("privacy", "privacy-utility", requirement=requirement) as a:
+        return _measure(a, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
                         allow_privacy_leak)
 
 
@@ -80,25 +83,22 @@ def assert_dp_accuracy_floor(factory: Callable, X_train, y_train, X_test, y_test
     for p05 needs many seeds: with fewer than about 72 its lower end is 0, so
     ``policy="lower"`` on p05 fails until ``seeds`` is raised.
     """
-    op, threshold = threshold_spec(at_least, None)
-    policy = resolve_policy(policy)
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
-    with audit_call("privacy", f"DP accuracy floor ({statistic})", requirement=requirement) as call:
-        result = _measure(call, factory, X_train, y_train, X_test, y_test, [epsilon], seeds, baseline,
-                          allow_privacy_leak, epsilons_name="epsilon")
-        call.gate(_metric_name(statistic, result.points[0].epsilon), op, threshold, policy, requirement)
-    return result
+    with audit("privacy", f"DP accuracy floor ({statistic})", requirement=requirement) as a:
+        epsilon = training.check_epsilons([epsilon], "epsilon")[0]  # the gated metric is named by it
+        a.gate(_metric_name(statistic, epsilon), at_least=at_least, policy=policy, requirement=requirement,
+               bounds=(0.0, 1.0))
+        return _measure(a, factory, X_train, y_train, X_test, y_test, [epsilon], seeds, baseline,
+                        allow_privacy_leak, epsilons_name="epsilon")
 
 
 def _metric_name(statistic: str, epsilon: float) -> str:
     return f"accuracy_{statistic}@eps={epsilon:g}"
 
 
-def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
+def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seeds, baseline,
              allow_privacy_leak, epsilons_name: str = "epsilons") -> DPUtilityResult:
-    import numpy as np
-
     if not callable(factory):
         raise TypeError(f"factory must be a callable factory(epsilon, seed) returning an unfitted DP estimator, "
                         f"got {type(factory).__name__}")
@@ -113,18 +113,18 @@ def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilon
     allow_privacy_leak = validation.flag(allow_privacy_leak, "allow_privacy_leak")
     if baseline is not None:
         training.check_baseline(baseline)
-    confidence = call.settings.confidence
+    confidence = a.settings.confidence
 
-    seed_list = tuple(int(s) for s in np.random.SeedSequence(call.seed("training")).generate_state(n_seeds))
+    seed_list = tuple(int(s) for s in np.random.SeedSequence(a.seed("training")).generate_state(n_seeds))
     grid = training.train_all(factory, X_train, y_train, X_test, y_test, epsilons, seed_list,
                               allow_privacy_leak)
     points = tuple(_point(epsilon, row, confidence) for epsilon, row in zip(epsilons, grid))
     baseline_accuracy = _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed_list[0], confidence)
 
     example = training.build_model(factory, epsilons[0], seed_list[0])
-    call.record.model = describe_model(example)
-    call.record.data = validation.fingerprint(X_train, y_train, X_test, y_test)
-    call.record.params = {
+    a.describe_model(example)
+    a.describe_data((X_train, y_train, X_test, y_test))
+    a.params.update({
         "epsilons": list(epsilons),
         "seeds": n_seeds,
         "seed_values": list(seed_list),
@@ -135,20 +135,20 @@ def _measure(call: AuditCall, factory, X_train, y_train, X_test, y_test, epsilon
         "allow_privacy_leak": bool(allow_privacy_leak),
         "budget": _budget_summary(points, n_seeds),
         "data_norm_clipping": training.data_norm_clipping(example, X_train),
-    }
+    })
     for point in points:
-        call.metric(_metric_name("mean", point.epsilon), point.mean_accuracy)
-        call.metric(_metric_name("p05", point.epsilon), point.p05_accuracy)
+        a.metric(_metric_name("mean", point.epsilon), point.mean_accuracy)
+        a.metric(_metric_name("p05", point.epsilon), point.p05_accuracy)
     if baseline_accuracy is not None:
-        call.metric("baseline_accuracy", baseline_accuracy)
-    _record_checks(call, grid)
-    call.record.extras["curves"] = [_curve(points, baseline_accuracy, n_seeds)]
-    call.record.extras["tables"] = [_accuracy_table(points, baseline_accuracy), _budget_table(points, n_seeds)]
+        a.metric("baseline_accuracy", baseline_accuracy)
+    _record_checks(a, grid)
+    a.extra(_curve(points, baseline_accuracy, n_seeds))
+    a.extra(_accuracy_table(points, baseline_accuracy))
+    a.extra(_budget_table(points, n_seeds))
     return DPUtilityResult(points, baseline_accuracy, seed_list, int(X_test.shape[0]))
 
 
 def _point(epsilon: float, row: list[training.TrainedModel], confidence: float) -> DPPoint:
-    import numpy as np
     from diffprivlib import BudgetAccountant
 
     correct = np.stack([fit.correct for fit in row])
@@ -173,8 +173,6 @@ def _point(epsilon: float, row: list[training.TrainedModel], confidence: float) 
 def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int, confidence: float) -> Estimate | None:
     if baseline is None:
         return None
-    from sklearn.base import clone
-
     model = clone(baseline)
     if "random_state" in model.get_params(deep=False):
         model.set_params(random_state=seed)
@@ -183,7 +181,7 @@ def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int, co
     return proportion(correct, int(y_test.shape[0]), confidence)
 
 
-def _record_checks(call: AuditCall, grid: list[list[training.TrainedModel]]) -> None:
+def _record_checks(a: Audit, grid: list[list[training.TrainedModel]]) -> None:
     fits = [fit for row in grid for fit in row]
     unaccounted = [fit for fit in fits if not fit.spent]
     overspent = [fit for fit in fits if fit.spent and sum(e for e, _ in fit.spent) > fit.epsilon * (1 + 1e-9)]
@@ -194,14 +192,14 @@ def _record_checks(call: AuditCall, grid: list[list[training.TrainedModel]]) -> 
         fit = overspent[0]
         detail = (f"{len(overspent)} of {len(fits)} models spent more than requested, e.g. "
                   f"{sum(e for e, _ in fit.spent):g} for epsilon={fit.epsilon:g}")
-    call.check("privacy budget accounted", not unaccounted and not overspent, detail)
+    a.check("privacy budget accounted", not unaccounted and not overspent, detail)
     leaky = [fit for fit in fits if fit.leaks]
-    call.check("no privacy leak", not leaky,
+    a.check("no privacy leak", not leaky,
                f"{len(leaky)} models read a bound from the private data: {leaky[0].leaks[0].splitlines()[0]}"
                if leaky else "no PrivacyLeakWarning during training")
 
 
-def _budget_summary(points: tuple[DPPoint, ...], n_seeds: int) -> dict[str, Any]:
+def _budget_summary(points: tuple[DPPoint, ...], n_seeds: int) -> dict:
     return {
         "accountant": "diffprivlib.BudgetAccountant, one per model",
         "per_model": [{"epsilon": p.spent_epsilon, "delta": p.spent_delta} for p in points],
@@ -211,34 +209,34 @@ def _budget_summary(points: tuple[DPPoint, ...], n_seeds: int) -> dict[str, Any]
     }
 
 
-def _curve(points, baseline: Estimate | None, n_seeds: int) -> dict[str, Any]:
+def _curve(points, baseline: Estimate | None, n_seeds: int) -> extras.Curve:
     x = [p.epsilon for p in points]
     series = [
-        {"label": f"DP mean over {n_seeds} seeds", "x": x, "y": [p.mean_accuracy.value for p in points],
-         "low": [p.mean_accuracy.low for p in points], "high": [p.mean_accuracy.high for p in points]},
-        {"label": f"DP p05 over {n_seeds} seeds", "x": x, "y": [p.p05_accuracy.value for p in points],
-         "low": [p.p05_accuracy.low for p in points], "high": [p.p05_accuracy.high for p in points]},
+        extras.Series(f"DP mean over {n_seeds} seeds", x=x, y=[p.mean_accuracy.value for p in points],
+                      low=[p.mean_accuracy.low for p in points], high=[p.mean_accuracy.high for p in points]),
+        extras.Series(f"DP p05 over {n_seeds} seeds", x=x, y=[p.p05_accuracy.value for p in points],
+                      low=[p.p05_accuracy.low for p in points], high=[p.p05_accuracy.high for p in points]),
     ]
     if baseline is not None:
-        series.append({"label": "non-private baseline", "x": x, "y": [baseline.value] * len(x),
-                       "low": [baseline.low] * len(x), "high": [baseline.high] * len(x)})
-    return {"title": "Privacy-utility: test accuracy against epsilon", "x_label": "epsilon (log scale)",
-            "y_label": "test accuracy", "x_scale": "log", "series": series}
+        series.append(extras.Series("non-private baseline", x=x, y=[baseline.value] * len(x),
+                                    low=[baseline.low] * len(x), high=[baseline.high] * len(x)))
+    return extras.Curve("Privacy-utility: test accuracy against epsilon", x_label="epsilon (log scale)",
+                        y_label="test accuracy", series=series, x_scale="log")
 
 
-def _accuracy_table(points, baseline: Estimate | None) -> dict[str, Any]:
+def _accuracy_table(points, baseline: Estimate | None) -> extras.Table:
     rows = [[p.epsilon, round(p.mean_accuracy.value, 4), round(p.mean_accuracy.low, 4), round(p.mean_accuracy.high, 4),
              round(p.std, 4), round(p.min, 4), round(p.p05_accuracy.value, 4), round(p.max, 4), len(p.accuracies)]
             for p in points]
     if baseline is not None:
         rows.append(["non-private", round(baseline.value, 4), round(baseline.low, 4), round(baseline.high, 4),
                      None, None, None, None, 1])
-    return {"title": "Test accuracy per epsilon", "columns": ["epsilon", "mean", "mean low", "mean high", "std",
-                                                               "min", "p05", "max", "seeds"], "rows": rows}
+    return extras.Table("Test accuracy per epsilon", columns=["epsilon", "mean", "mean low", "mean high", "std",
+                                                              "min", "p05", "max", "seeds"], rows=rows)
 
 
-def _budget_table(points, n_seeds: int) -> dict[str, Any]:
+def _budget_table(points, n_seeds: int) -> extras.Table:
     rows = [[p.epsilon, p.spent_epsilon, p.spent_delta, n_seeds, p.composed_epsilon, p.composed_delta] for p in points]
-    return {"title": "Privacy budget (diffprivlib BudgetAccountant)",
-            "columns": ["requested epsilon", "spent epsilon per model", "spent delta per model", "models",
-                        "composed epsilon (all models)", "composed delta (all models)"], "rows": rows}
+    return extras.Table("Privacy budget (diffprivlib BudgetAccountant)",
+                        columns=["requested epsilon", "spent epsilon per model", "spent delta per model", "models",
+                                 "composed epsilon (all models)", "composed delta (all models)"], rows=rows)

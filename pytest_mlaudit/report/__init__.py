@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..families import family_sections, registered_families
+
 
 @dataclass(frozen=True)
 class ReportSection:
@@ -44,10 +46,14 @@ def _umask() -> int:
     return mask
 
 
-def extra_sections(hook: Any, records: list, environment: dict[str, Any]) -> list[ReportSection]:
+def extra_sections(hook: Any, records: list, environment: dict[str, Any],
+                   families: list | None = None) -> list[ReportSection]:
+    """The sections plugins add: their audit families' (``AuditFamily.section``), then ``pytest_mlaudit_report_sections``."""
     if hook is None:
         return []
-    sections: list[ReportSection] = []
+    if families is None:
+        families = registered_families(hook)
+    sections: list[ReportSection] = family_sections(families, records)
     for provided in hook.pytest_mlaudit_report_sections(records=records, environment=environment):
         sections.extend(provided or [])
     return sections
@@ -66,12 +72,14 @@ def write_reports(session, hook: Any = None) -> tuple[dict[str, Path], list[str]
     settings = session.settings
     records = session.sorted_records()
     environment = describe_environment(settings)
-    document = json.build_document(records, environment, load_mapping(settings.requirements_path), session.run)
+    families = registered_families(hook)
+    document = json.build_document(records, environment, load_mapping(settings.requirements_path, families),
+                                   session.run)
     written: dict[str, Path] = {}
     failures: list[str] = []
     outputs = (("JSON", settings.json_path, lambda: json.dumps(document)),
                ("HTML", settings.report_path,
-                lambda: html.render(document, extra_sections(hook, records, environment))))
+                lambda: html.render(document, extra_sections(hook, records, environment, families))))
     for kind, path, render in outputs:
         if path is None:
             continue

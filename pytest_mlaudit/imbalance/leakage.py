@@ -32,6 +32,12 @@ The minority class here is the positive label.
 
 from __future__ import annotations
 
+from collections import Counter
+
+import numpy as np
+from scipy.stats import binomtest
+from sklearn.neighbors import NearestNeighbors
+
 from ..records import Check
 
 RATIO_ALPHA = 1e-6
@@ -73,8 +79,6 @@ def enforce(checks: list[Check], mode: str) -> None:
 
 
 def _row_keys(X) -> list[bytes]:
-    import numpy as np
-
     rows = np.ascontiguousarray(X.reshape(X.shape[0], -1), dtype=np.float64) + 0.0  # -0.0 becomes 0.0
     return [row.tobytes() for row in rows]
 
@@ -88,8 +92,6 @@ def shared_rows(X_train, X_test) -> Check:
 
 
 def duplicated_minority_rows(X_test, test_positive) -> Check:
-    from collections import Counter
-
     counts = Counter(_row_keys(X_test[test_positive]))
     duplicated = sum(count for count in counts.values() if count > 1)
     detail = (f"{duplicated} of {int(test_positive.sum())} test minority rows are exact duplicates"
@@ -99,9 +101,6 @@ def duplicated_minority_rows(X_test, test_positive) -> Check:
 
 def synthetic_minority_rows(test_minority, train_minority) -> Check:
     """Test minority rows on a segment between two other minority rows (SMOTE's interpolation)."""
-    import numpy as np
-    from sklearn.neighbors import NearestNeighbors
-
     name = "no interpolated (SMOTE-like) minority rows in test"
     dtype = np.result_type(test_minority.dtype, np.float32)
     test = test_minority.reshape(test_minority.shape[0], -1).astype(np.float64)
@@ -125,8 +124,6 @@ def synthetic_minority_rows(test_minority, train_minority) -> Check:
 
 
 def _on_a_segment(point, parents, rtol: float) -> bool:
-    import numpy as np
-
     first, second = np.triu_indices(parents.shape[0], k=1)
     a, b = parents[first], parents[second]
     direction = b - a
@@ -140,8 +137,6 @@ def _on_a_segment(point, parents, rtol: float) -> bool:
 
 
 def class_ratio(train_positives: int, n_train: int, test_positives: int, n_test: int) -> Check:
-    from scipy.stats import binomtest
-
     rate = train_positives / n_train
     observed = test_positives / n_test
     richer = binomtest(test_positives, n_test, rate, alternative="greater").pvalue

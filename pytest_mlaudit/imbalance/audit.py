@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import validation
-from ..adapters import describe_model
+import numpy as np
+from sklearn.base import clone
+
+from .. import extras, validation
+from ..authoring import Audit, audit
 from ..estimators import repeatable, require_fitted
 from ..progress import Task
 from ..records import Check, Estimate, SanityChecked
-from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
 from . import leakage
 from .metrics import METRICS, MinorityMetrics, minority_metrics
@@ -66,34 +68,59 @@ def imbalance(model, X_train=None, y_train=None, X_test=None, y_test=None, *, re
     ``leakage_guard="record"`` records the guards' findings (marking the audit
     suspect) instead of refusing the split. ``n_resamples`` is the bootstrap size.
     """
-    with audit_call("imbalance", "minority-class metrics", requirement=requirement) as call:
-        return _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
-                      leakage_guard, n_resamples)
+    with audit("imbalance", "minority-class metrics", requirement=requirement) as a:
+        return _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                        leakage_guard, n_resamples)
 
 
-def _assertion(metric: str, title: str):
-    def assertion(model, X_train=None, y_train=None, X_test=None, y_test=None, *, at_least: float | None = None,
-                  at_most: float | None = None, policy: str | None = None, resampler=None, positive_label: int = 1,
-                  prefit: bool = False, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
-                  requirement=None) -> ImbalanceResult:
-        op, threshold = threshold_spec(at_least, at_most)
-        policy = resolve_policy(policy)
-        with audit_call("imbalance", title, requirement=requirement) as call:
-            result = _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
-                            leakage_guard, n_resamples)
-            call.gate(metric, op, threshold, policy, requirement)
-        return result
+def assert_minority_recall(model, X_train=None, y_train=None, X_test=None, y_test=None, *,
+                           at_least: float | None = None, at_most: float | None = None, policy: str | None = None,
+                           resampler=None, positive_label: int = 1, prefit: bool = False,
+                           leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                           requirement=None) -> ImbalanceResult:
+    """Measure as :func:`imbalance` does, gate the minority-class recall, fail on a miss.
 
-    assertion.__name__ = f"assert_{'minority_' if metric in ('recall', 'precision') else ''}{metric}"
-    assertion.__qualname__ = assertion.__name__
-    assertion.__doc__ = (f"Measure as :func:`imbalance` does, record a gate on {title}, fail on a miss "
-                         "(``at_least=`` or ``at_most=``, ``policy=``, ``requirement=``).")
-    return assertion
+    ``at_least=`` or ``at_most=`` is the threshold (in [0, 1]), ``policy=`` the gate
+    policy (the run's default when None), ``requirement=`` the requirement tags.
+    """
+    with audit("imbalance", "minority-class recall", requirement=requirement) as a:
+        a.gate("recall", at_least=at_least, at_most=at_most, policy=policy, requirement=requirement, bounds=(0.0, 1.0))
+        return _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                        leakage_guard, n_resamples)
 
 
-assert_minority_recall = _assertion("recall", "minority-class recall")
-assert_minority_precision = _assertion("precision", "minority-class precision")
-assert_balanced_accuracy = _assertion("balanced_accuracy", "balanced accuracy")
+def assert_minority_precision(model, X_train=None, y_train=None, X_test=None, y_test=None, *,
+                              at_least: float | None = None, at_most: float | None = None,
+                              policy: str | None = None, resampler=None, positive_label: int = 1,
+                              prefit: bool = False, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                              requirement=None) -> ImbalanceResult:
+    """Measure as :func:`imbalance` does, gate the minority-class precision, fail on a miss.
+
+    ``at_least=`` or ``at_most=`` is the threshold (in [0, 1]), ``policy=`` the gate
+    policy (the run's default when None), ``requirement=`` the requirement tags.
+    """
+    with audit("imbalance", "minority-class precision", requirement=requirement) as a:
+        a.gate("precision", at_least=at_least, at_most=at_most, policy=policy, requirement=requirement,
+               bounds=(0.0, 1.0))
+        return _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                        leakage_guard, n_resamples)
+
+
+def assert_balanced_accuracy(model, X_train=None, y_train=None, X_test=None, y_test=None, *,
+                             at_least: float | None = None, at_most: float | None = None, policy: str | None = None,
+                             resampler=None, positive_label: int = 1, prefit: bool = False,
+                             leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                             requirement=None) -> ImbalanceResult:
+    """Measure as :func:`imbalance` does, gate the balanced accuracy, fail on a miss.
+
+    ``at_least=`` or ``at_most=`` is the threshold (in [0, 1]), ``policy=`` the gate
+    policy (the run's default when None), ``requirement=`` the requirement tags.
+    """
+    with audit("imbalance", "balanced accuracy", requirement=requirement) as a:
+        a.gate("balanced_accuracy", at_least=at_least, at_most=at_most, policy=policy, requirement=requirement,
+               bounds=(0.0, 1.0))
+        return _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                        leakage_guard, n_resamples)
 
 
 @dataclass(frozen=True)
@@ -123,32 +150,30 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
     (``extras["tables"]``) and precision against recall per resampler
     (``extras["points"]``).
     """
-    with audit_call("imbalance", "resampler comparison", requirement=requirement) as call:
+    with audit("imbalance", "resampler comparison", requirement=requirement) as a:
         if resamplers is None:
             resamplers = default_resamplers()
         if not isinstance(resamplers, dict) or not resamplers:
             raise TypeError(f"resamplers must be a non-empty dict of name -> sampler (or None), got {resamplers!r}")
-        data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, False, leakage_guard)
+        data = _validated(a, model, X_train, y_train, X_test, y_test, positive_label, False, leakage_guard)
         results = {}
         with Task("resampler comparison: resampler", len(resamplers)) as task:
             for name, sampler in resamplers.items():
                 if not isinstance(name, str):
                     raise TypeError(f"resamplers keys must be names (str), got {name!r}")
-                seed = call.seed(f"resampler/{name}")
+                seed = a.seed(f"resampler/{name}")
                 fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
-                call.record.params[f"{name}/resampler_seed"] = seed
-                results[name] = _evaluate(call, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
+                a.params[f"{name}/resampler_seed"] = seed
+                results[name] = _evaluate(a, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
                 for metric, estimate in results[name].estimates().items():
-                    call.metric(f"{name}/{metric}", estimate)
+                    a.metric(f"{name}/{metric}", estimate)
                 task.advance(detail=name)
-        call.record.model = describe_model(model)
-        call.record.params["resamplers"] = {name: _sampler_name(s) for name, s in resamplers.items()}
-        call.record.extras["points"] = [{
-            "title": "Precision against recall of the minority class, per resampler",
-            "x_label": "recall", "y_label": "precision",
-            "points": [{"label": name, "x": r.recall.value, "y": r.precision.value} for name, r in results.items()],
-        }]
-        call.record.extras["tables"] = [_comparison_table(results, call.settings.confidence)]
+        a.describe_model(model)
+        a.params["resamplers"] = {name: _sampler_name(s) for name, s in resamplers.items()}
+        a.extra(extras.Points(
+            "Precision against recall of the minority class, per resampler", x_label="recall", y_label="precision",
+            points=[extras.Point(name, r.recall.value, r.precision.value) for name, r in results.items()]))
+        a.extra(_comparison_table(results, a.settings.confidence))
         return ResamplerComparison(results)
 
 
@@ -164,9 +189,10 @@ class _Split:
     test_positive_rate: Estimate
 
 
-def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
-           n_resamples) -> ImbalanceResult:
-    data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
+def _measure(a: Audit, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
+             n_resamples) -> ImbalanceResult:
+    """Validate, fit (unless prefit), evaluate on the test split, and record it all into ``a``."""
+    data = _validated(a, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
     if prefit:
         if resampler is not None:
             raise ValueError("resampler= needs a model to fit; with prefit=True the model is audited as it is")
@@ -174,23 +200,21 @@ def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_la
                               "without prefit to let the audit fit a clone")
         fitted = model
     else:
-        seed = call.seed("resampler")
+        seed = a.seed("resampler")
         fitted = _fit(model, data, resampler, seed, "resampler")
-        call.record.params["resampler_seed"] = seed
-    call.record.model = describe_model(fitted)
-    call.record.params["resampler"] = _sampler_name(resampler)
-    result = _evaluate(call, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
+        a.params["resampler_seed"] = seed
+    a.describe_model(fitted)
+    a.params["resampler"] = _sampler_name(resampler)
+    result = _evaluate(a, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
     for name, estimate in result.estimates().items():
-        call.metric(name, estimate)
+        a.metric(name, estimate)
     (tn, fp), (fn, tp) = result.confusion_matrix
-    call.record.extras["confusion_matrix"] = {"labels": ["rest", str(positive_label)], "matrix": [[tn, fp], [fn, tp]]}
+    a.extra(extras.ConfusionMatrix(labels=["rest", str(positive_label)], matrix=[[tn, fp], [fn, tp]]))
     return result
 
 
-def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard) -> _Split:
+def _validated(a: Audit, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard) -> _Split:
     """Check the inputs, run the leakage guards, record the data and the class ratios."""
-    import numpy as np
-
     if leakage_guard not in leakage.GUARD_MODES:
         raise ValueError(f"leakage_guard must be one of {', '.join(leakage.GUARD_MODES)}, got {leakage_guard!r}")
     validation.flag(prefit, "prefit")
@@ -215,18 +239,19 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
         raise TypeError("X_train and y_train are required to fit the model; to audit a fitted model as it is, "
                         "pass prefit=True")
 
-    confidence = call.settings.confidence
+    confidence = a.settings.confidence
     test_rate = proportion(int(test_positive.sum()), test_positive.size, confidence)
     train_rate = None
     if has_train:
         train_rate = proportion(int(train_positive.sum()), train_positive.size, confidence)
         checks = leakage.split_checks(X_train, train_positive, X_test, test_positive)
-        call.record.data = {"train": validation.fingerprint(X_train, y_train), "test": validation.fingerprint(X_test, y_test)}
+        a.describe_data({"train": (X_train, y_train), "test": (X_test, y_test)})
     else:
         checks = leakage.test_only_checks(X_test, test_positive)
-        call.record.data = {"test": validation.fingerprint(X_test, y_test)}
-    call.record.checks.extend(checks)
-    call.record.params.update({
+        a.describe_data({"test": (X_test, y_test)})
+    for check in checks:
+        a.check(check.name, check.passed, check.detail)
+    a.params.update({
         "positive_label": int(positive_label),
         "prefit": prefit,
         "leakage_guard": leakage_guard,
@@ -234,14 +259,12 @@ def _validated(call: AuditCall, model, X_train, y_train, X_test, y_test, positiv
         "test_positive_rate": test_rate.value,
         **({"train_class_counts": _class_counts(y_train), "train_positive_rate": train_rate.value} if has_train else {}),
     })
-    call.metric("test_positive_rate", test_rate)
+    a.metric("test_positive_rate", test_rate)
     leakage.enforce(checks, leakage_guard)
     return _Split(X_train, y_train, X_test, y_test, int(positive_label), tuple(checks), train_rate, test_rate)
 
 
 def _class_counts(y) -> dict[str, int]:
-    import numpy as np
-
     classes, counts = np.unique(y, return_counts=True)
     return {str(int(c)): int(k) for c, k in zip(classes, counts)}
 
@@ -252,8 +275,6 @@ def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
     ``seed`` becomes the resampler's ``random_state`` where the user left it None (it is
     recorded in the params as ``resampler_seed``).
     """
-    from sklearn.base import clone
-
     try:
         estimator = clone(model)
     except TypeError as exc:
@@ -265,8 +286,6 @@ def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
 
 def _seeded(resampler, seed: int, name: str):
     """A clone of ``resampler`` whose unset ``random_state`` (here and in nested samplers) is ``seed``."""
-    from sklearn.base import clone
-
     if not callable(getattr(resampler, "fit_resample", None)):
         raise TypeError(f"{name} must be an imbalanced-learn sampler (with fit_resample), got {type(resampler).__name__}")
     sampler = clone(resampler)
@@ -286,15 +305,15 @@ def _with_resampler(estimator, sampler):
     return Pipeline([("resampler", sampler), ("model", estimator)])
 
 
-def _evaluate(call: AuditCall, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str) -> ImbalanceResult:
+def _evaluate(a: Audit, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str) -> ImbalanceResult:
     validation.positive_int(n_resamples, "n_resamples")
     (predicted, scores), determinism = repeatable(
         lambda: _predictions(fitted, data.X_test, data.y_test, data.positive_label), "X_test")
-    call.record.checks.append(determinism)
+    a.check(determinism.name, determinism.passed, determinism.detail)
     metrics: MinorityMetrics = minority_metrics(data.y_test == data.positive_label, predicted, scores,
-                                                confidence=call.settings.confidence, seed=call.seed(seed_name),
+                                                confidence=a.settings.confidence, seed=a.seed(seed_name),
                                                 n_resamples=n_resamples)
-    call.record.params.update({"bootstrap_resamples": n_resamples, "bootstrap": "stratified by class, percentile"})
+    a.params.update({"bootstrap_resamples": n_resamples, "bootstrap": "stratified by class, percentile"})
     return ImbalanceResult(
         recall=metrics.recall, precision=metrics.precision, f1=metrics.f1, pr_auc=metrics.pr_auc,
         balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,
@@ -306,8 +325,6 @@ def _evaluate(call: AuditCall, fitted, data: _Split, resampler: str | None, n_re
 
 def _predictions(fitted, X, y_test, positive_label: int):
     """Predicted positives (bool) and the positive class's scores (None when the model gives none)."""
-    import numpy as np
-
     classes = getattr(fitted, "classes_", None)
     if classes is not None:
         validation.check_known_labels(y_test, classes, "y_test", "that the model was not fitted on")
@@ -329,7 +346,7 @@ def _sampler_name(sampler) -> str | None:
     return None if sampler is None else type(sampler).__name__
 
 
-def _comparison_table(results: dict[str, ImbalanceResult], confidence: float) -> dict[str, Any]:
+def _comparison_table(results: dict[str, ImbalanceResult], confidence: float) -> extras.Table:
     def cell(estimate: Estimate | None) -> str:
         return "n/a" if estimate is None else f"{estimate.value:.3f} [{estimate.low:.3f}, {estimate.high:.3f}]"
 
@@ -337,7 +354,8 @@ def _comparison_table(results: dict[str, ImbalanceResult], confidence: float) ->
     for name, result in results.items():
         (tn, fp), (fn, tp) = result.confusion_matrix
         rows.append([name, *(cell(getattr(result, metric)) for metric in METRICS), tp, fp, fn, tn])
-    return {"title": f"Minority-class metrics per resampler ({confidence:.0%} intervals; training split resampled only)",
-            "columns": ["resampler", "recall", "precision", "F1", "PR-AUC", "balanced accuracy", "G-mean",
-                        "specificity", "TP", "FP", "FN", "TN"],
-            "rows": rows}
+    return extras.Table(
+        f"Minority-class metrics per resampler ({confidence:.0%} intervals; training split resampled only)",
+        columns=["resampler", "recall", "precision", "F1", "PR-AUC", "balanced accuracy", "G-mean", "specificity",
+                 "TP", "FP", "FN", "TN"],
+        rows=rows)

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from sklearn.metrics import average_precision_score, balanced_accuracy_score, confusion_matrix, f1_score
+
 from ..records import Estimate
 from ..stats import proportion, stratified_bootstrap
 
@@ -50,7 +53,6 @@ def minority_metrics(is_positive, predicted_positive, scores, *, confidence: flo
                      n_resamples: int = 1000) -> MinorityMetrics:
     """Metrics of ``predicted_positive`` (bool) against ``is_positive`` (bool); ``scores`` may be None."""
     from imblearn.metrics import geometric_mean_score
-    from sklearn.metrics import average_precision_score, balanced_accuracy_score, confusion_matrix, f1_score
 
     y, pred = is_positive.astype(int), predicted_positive.astype(int)
     (tn, fp), (fn, tp) = confusion_matrix(y, pred, labels=[0, 1]).tolist()
@@ -83,8 +85,6 @@ def weighted_metrics(y, pred, scores, weights) -> dict:
     interpolation): the sum over distinct score thresholds of the precision at the
     threshold times the gain in recall.
     """
-    import numpy as np
-
     positives = weights @ y
     negatives = weights.sum(axis=1) - positives
     tp = weights @ (y * pred)
@@ -103,8 +103,6 @@ def weighted_metrics(y, pred, scores, weights) -> dict:
 
 
 def _weighted_average_precision(y, scores, weights, positives):
-    import numpy as np
-
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]
     last_of_threshold = np.r_[np.flatnonzero(np.diff(sorted_scores)), sorted_scores.size - 1]
@@ -126,8 +124,6 @@ def _cells(y, pred, scores):
     score take a score below them all). Returns the cell id of each row and each
     cell's class, decision and score (None without scores).
     """
-    import numpy as np
-
     if scores is None:
         keys = np.column_stack([y, pred])
     else:
