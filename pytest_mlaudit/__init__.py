@@ -2,7 +2,7 @@
 
 This is the public API. pytest loads this package in every run where the plugin is
 installed, so the names below are resolved lazily (PEP 562): ``mla.FGSM`` imports
-the evasion audits the first time it is looked up, and a pytest run that audits
+the robustness audits the first time it is looked up, and a pytest run that audits
 nothing imports none of them. The audit modules in turn import torch,
 scikit-learn, ART and xgboost inside their functions, when an audit runs.
 """
@@ -23,10 +23,10 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("Audit", "audit", "settings"), "authoring"),
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
     # robustness (evasion)
-    **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
-    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
-    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "evasion.audit"),
-    **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "evasion.curves"),
+    **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
+    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "robustness.attacks"),
+    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "robustness.audit"),
+    **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),
     # imbalance and fairness
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
                      "assert_minority_recall", "compare_resamplers", "imbalance"), "class_imbalance.audit"),

@@ -70,7 +70,7 @@ def fgsm_outcomes(model: Any, X: Any, y: Any, eps: float, clip: tuple[Any, Any],
     import torch
 
     from pytest_mlaudit.adapters import as_classifier
-    from pytest_mlaudit.evasion.attacks import FGSM
+    from pytest_mlaudit import FGSM
 
     classifier = as_classifier(model)
     device = classifier.device
