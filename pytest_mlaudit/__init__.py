@@ -24,7 +24,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
-    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "robustness.attacks"),
+    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
+    "make_attack": "robustness.registry",
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "robustness.audit"),
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),
     # imbalance and fairness

@@ -22,7 +22,8 @@ from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import paired_difference, proportion
 from . import sanity
-from .attacks import FGSM, describe_attack, run_attack
+from .attacks import FGSM
+from .protocol import describe_attack, run_attack
 
 SANITY_SAMPLES = 32
 

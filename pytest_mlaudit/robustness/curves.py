@@ -18,7 +18,8 @@ from typing import Any
 from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
-from .attacks import at_eps, budget, describe_attack
+from .geometry import budget
+from .protocol import at_eps, describe_attack
 from .audit import SANITY_SAMPLES, attack_generator, attack_outcomes, prepare, run_checks
 
 
