@@ -26,7 +26,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
     "make_attack": "robustness.registry",
-    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "robustness.audit"),
+    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness", "sample_outcomes"),
+                    "robustness.audit"),
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),
     # imbalance and fairness
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",

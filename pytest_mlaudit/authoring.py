@@ -131,16 +131,18 @@ class Audit:
             return test.seed_for(f"{self._record.name}/{name}")
         return derive_seed(self.settings.seed, self._record.name, name)
 
-    def describe_model(self, model: Any) -> None:
-        """Record what the model is (kind, class, parameters, size) for the report's model card.
+    def describe_model(self, model: Any) -> dict[str, Any]:
+        """Record what the model is (kind, class, parameters, size, fingerprint) for the report's model card.
 
         A dict is taken as a description already made (JSON-native values), e.g. the
         ``describe()`` of a model adapter, which also says how the audit sees the model
-        (normalization inside it, gradients or black-box).
+        (normalization inside it, gradients or black-box). Returns the description
+        (a copy), e.g. to name a second model by its ``"fingerprint"`` in ``params``.
         """
         from .adapters import describe_model
 
         self._record.model = dict(model) if isinstance(model, dict) else describe_model(model)
+        return dict(self._record.model)
 
     def describe_data(self, data: Any, name: str | None = None) -> None:
         """Record a fingerprint of the data (shape, dtype, hash): an array, ``(X, y)``, or ``{name: X or (X, y)}``."""

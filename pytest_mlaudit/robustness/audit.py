@@ -102,11 +102,33 @@ class Audited:
     classifier: Any
     clip: tuple[Any, Any]
     batch_size: int
+    bounds: tuple[Any, Any]  # the domain as declared (numpy), for the record
 
 
 def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, attack: dict[str, Any],
             sanity_samples: int, strict: bool) -> Audited:
     """Validate the inputs, adapt the model and describe the model, data and params in the audit."""
+    audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
+    strict = validation.flag(strict, "strict")
+    low, high = audited.bounds
+    a.describe_model(audited.classifier.describe())  # the model as the audit sees it: normalization, gradients
+    a.describe_data((audited.X, audited.y))
+    a.params.update({
+        **attack,
+        "clip": [_jsonable(low), _jsonable(high)],
+        "batch_size": audited.batch_size,
+        "device": str(audited.classifier.device),
+        "n_samples": int(audited.X.shape[0]),
+        "input_shape": list(audited.X.shape[1:]),
+        "sanity_samples": sanity_samples,
+        "strict": bool(strict),
+    })
+    return audited
+
+
+def set_up(model, X, y, clip, batch_size, device, normalization) -> Audited:
+    """Validate the data and its declared domain, adapt the model; the domain as tensors on its device."""
     import torch
 
     X = validation.features(X, "X")
@@ -115,24 +137,33 @@ def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, atta
     _check_domain_shape(low, high, X)
     validation.check_in_domain(X, low, high)
     batch_size = validation.positive_int(batch_size, "batch_size")
-    sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
-    strict = validation.flag(strict, "strict")
     classifier = as_classifier(model, device=device, normalization=normalization)
-    a.describe_model(classifier.describe())  # the model as the audit sees it: normalization, gradients
-    a.describe_data((X, y))
-    a.params.update({
-        **attack,
-        "clip": [_jsonable(low), _jsonable(high)],
-        "batch_size": batch_size,
-        "device": str(classifier.device),
-        "n_samples": int(X.shape[0]),
-        "input_shape": list(X.shape[1:]),
-        "sanity_samples": sanity_samples,
-        "strict": bool(strict),
-    })
     dev = classifier.device
-    clip_tensors = (torch.as_tensor(low, dtype=torch.float32, device=dev), torch.as_tensor(high, dtype=torch.float32, device=dev))
-    return Audited(X, y, classifier, clip_tensors, batch_size)
+    clip_tensors = (torch.as_tensor(low, dtype=torch.float32, device=dev),
+                    torch.as_tensor(high, dtype=torch.float32, device=dev))
+    return Audited(X, y, classifier, clip_tensors, batch_size, (low, high))
+
+
+def sample_outcomes(model, X, y, *, attack, clip, batch_size: int = 256, device: str | None = None,
+                    normalization=None, seed: int = 0) -> tuple[Any, Any]:
+    """Per sample, whether ``model`` classifies it correctly: clean, and under ``attack``.
+
+    The measurement behind :func:`robustness`, without an audit record: for audits of
+    your own that compare models on the same samples (e.g. a paired difference of
+    robust accuracy with ``mla.paired_difference``). Returns two boolean arrays,
+    ``(clean_correct, robust_correct)``; a sample misclassified clean is not attacked
+    and counts as not robust. The arguments are checked as :func:`robustness` checks
+    them; ``seed`` seeds the attack's random starts (inside ``mla.audit`` pass
+    ``a.seed("attack")``).
+    """
+    import torch
+
+    require_attack(attack)
+    seed = validation.positive_int(seed, "seed", allow_zero=True)
+    audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    label = f"{attack_label(describe_attack(attack))} on {type(model).__name__}"
+    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], torch.Generator().manual_seed(seed), label)
+    return clean_correct, robust_correct
 
 
 def _check_domain_shape(low, high, X) -> None:
