@@ -2,7 +2,7 @@
 
 This is the public API. pytest loads this package in every run where the plugin is
 installed, so the names below are resolved lazily (PEP 562): ``mla.FGSM`` imports
-the evasion audits the first time it is looked up, and a pytest run that audits
+the robustness audits the first time it is looked up, and a pytest run that audits
 nothing imports none of them. The audit modules in turn import torch,
 scikit-learn, ART and xgboost inside their functions, when an audit runs.
 """
@@ -28,10 +28,12 @@ _EXPORTS: dict[str, str] = {
     # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
     "terminal_writer": "progress",
     # robustness (evasion)
-    **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
-    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
-    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness"), "evasion.audit"),
-    **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "evasion.curves"),
+    **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
+    **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
+    "make_attack": "robustness.registry",
+    **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness", "sample_outcomes"),
+                    "robustness.audit"),
+    **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),
     # imbalance
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
                      "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),

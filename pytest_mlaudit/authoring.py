@@ -50,6 +50,8 @@ def threshold(at_least: float | None, at_most: float | None, bounds: tuple[float
     name, value = ("at_least", at_least) if at_least is not None else ("at_most", at_most)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{name} is NaN: give the threshold as a number in the metric's range")
     if not math.isfinite(value):
         raise ValueError(f"{name}={value!r} is not finite: give the threshold as a number in the metric's range")
     if bounds is not None and not bounds[0] <= value <= bounds[1]:
@@ -101,6 +103,7 @@ class Audit:
     def __init__(self, record: AuditRecord):
         self._record = record
         self._gates: list[_PendingGate] = []
+        self._failures: list[str] = []
 
     @property
     def name(self) -> str:
@@ -133,11 +136,18 @@ class Audit:
             return test.seed_for(f"{self._record.name}/{name}")
         return derive_seed(self.settings.seed, self._record.name, name)
 
-    def describe_model(self, model: Any) -> None:
-        """Record what the model is (kind, class, parameters, size) for the report's model card."""
+    def describe_model(self, model: Any) -> dict[str, Any]:
+        """Record what the model is (kind, class, parameters, size, fingerprint) for the report's model card.
+
+        A dict is taken as a description already made (JSON-native values), e.g. the
+        ``describe()`` of a model adapter, which also says how the audit sees the model
+        (normalization inside it, gradients or black-box). Returns the description
+        (a copy), e.g. to name a second model by its ``"fingerprint"`` in ``params``.
+        """
         from .adapters import describe_model
 
-        self._record.model = describe_model(model)
+        self._record.model = dict(model) if isinstance(model, dict) else describe_model(model)
+        return dict(self._record.model)
 
     def describe_data(self, data: Any, name: str | None = None) -> None:
         """Record a fingerprint of the data (shape, dtype, hash): an array, ``(X, y)``, or ``{name: X or (X, y)}``."""
@@ -183,6 +193,17 @@ class Audit:
         self._gates.append(_PendingGate(metric, threshold(at_least, at_most, bounds), policy_or_default(policy),
                                         tuple(requirement_list(requirement))))
 
+    def fail(self, message: str) -> None:
+        """Make the audit fail when the block ends, with ``message``, for a requirement that is not a gate.
+
+        E.g. a sanity check made mandatory (``strict=True``): record it with
+        :meth:`check`, and call this when it failed. The block runs to its end (the
+        record keeps everything measured); then the audit fails as on a missed gate.
+        """
+        if not isinstance(message, str) or not message:
+            raise TypeError(f"fail() takes a non-empty message, got {message!r}")
+        self._failures.append(message)
+
     def extra(self, item: Any) -> None:
         """Add a structured result for the report's charts and tables (a builder of :mod:`pytest_mlaudit.extras`)."""
         item.add_to(self._record.extras)
@@ -204,7 +225,7 @@ class Audit:
                     self._record.requirements.append(requirement)
             if not gate.passed:
                 misses.append(describe_miss(self._record.name, gate, estimate))
-        return misses
+        return self._failures + misses
 
 
 def _deliver(record: AuditRecord) -> None:

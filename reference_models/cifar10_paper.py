@@ -80,10 +80,13 @@ class NormalizedFGSM:
         return self.eps * torch.as_tensor(self.std, dtype=x.dtype, device=x.device).view(1, -1, 1, 1)
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        return self.step(x, classifier.loss_gradient(x, y), clip)
+
+    def step(self, x: Any, grad: Any, clip: tuple[Any, Any]) -> Any:
+        """The example for a known input gradient ``grad`` of the loss."""
         import torch
 
         low, high = clip
-        grad = classifier.loss_gradient(x, y)
         return torch.clamp(x + self.budget(x) * grad.sign(), low, high).detach()
 
     def describe(self) -> dict[str, Any]:
@@ -296,21 +299,37 @@ class PaperAttackResult:
 
 
 def _correct(model: Any, X: Any, y: Any, transform: Any, batch_size: int = 500) -> int:
-    """How many of ``transform(classifier, xb, yb)``'s images ``model`` classifies correctly (float32, eval mode)."""
+    """How many of ``transform(model, xb, yb)``'s images ``model`` classifies correctly.
+
+    float32, in eval mode (the mode of every submodule restored afterwards), on the CPU.
+    """
     import numpy as np
     import torch
 
-    from pytest_mlaudit.adapters import TorchClassifier
-
-    classifier = TorchClassifier(model)
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
     correct = 0
-    with classifier.audit_mode():
+    try:
         for first in range(0, len(X), batch_size):
             xb = torch.as_tensor(np.asarray(X[first:first + batch_size], dtype=np.float32))
             yb = torch.as_tensor(np.asarray(y[first:first + batch_size], dtype=np.int64))
             with torch.no_grad():
-                correct += int((classifier.logits(transform(classifier, xb, yb)).argmax(1) == yb).sum())
+                correct += int((model(transform(model, xb, yb)).argmax(1) == yb).sum())
+    finally:
+        for module, training in modes:
+            module.training = training
     return correct
+
+
+def input_gradient(model: Any, x: Any, y: Any) -> Any:
+    """The gradient of the summed cross-entropy loss with respect to the input images."""
+    import torch
+
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        loss = torch.nn.functional.cross_entropy(model(x), y, reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x)
+    return grad
 
 
 def paper_attack_accuracy(model: Any, X: Any, y: Any, *, requirement: Any = None) -> PaperAttackResult:
@@ -319,25 +338,22 @@ def paper_attack_accuracy(model: Any, X: Any, y: Any, *, requirement: Any = None
     Accuracy over all images, as the paper reports it (an image misclassified clean
     but right after the attack counts as right). Not expressible as an audit attack
     in the pixel domain [0, 1] (its clamp is not a clip to the input domain), so the
-    counts are made here and their intervals come from :func:`pytest_mlaudit.stats.proportion`.
+    counts are made here, in an ``mla.audit`` block, and their intervals come from
+    ``mla.proportion``.
     """
-    from pytest_mlaudit.adapters import describe_model
-    from pytest_mlaudit.recording import audit_call
-    from pytest_mlaudit.stats import proportion
-    from pytest_mlaudit.validation import fingerprint
+    import pytest_mlaudit as mla
 
     attack, bounds = NormalizedFGSM(PAPER_EPS), paper_clamp_bounds()
-    with audit_call("robustness", "paper's FGSM as published (normalized space, clamp)", params=dict(PAPER_ATTACK),
-                    requirement=requirement) as call:
-        call.record.model = describe_model(model)
-        call.record.data = fingerprint(X, y)
+    with mla.audit("robustness", "paper's FGSM as published (normalized space, clamp)", model=model, data=(X, y),
+                   params=dict(PAPER_ATTACK), requirement=requirement) as a:
         n = len(y)
         result = PaperAttackResult(
-            clean_accuracy=proportion(_correct(model, X, y, lambda c, xb, yb: xb), n),
-            clamp_only_accuracy=proportion(_correct(model, X, y, lambda c, xb, yb: paper_clamp(xb)), n),
-            robust_accuracy=proportion(_correct(model, X, y, lambda c, xb, yb: attack.generate(c, xb, yb, bounds)), n))
+            clean_accuracy=mla.proportion(_correct(model, X, y, lambda m, xb, yb: xb), n),
+            clamp_only_accuracy=mla.proportion(_correct(model, X, y, lambda m, xb, yb: paper_clamp(xb)), n),
+            robust_accuracy=mla.proportion(_correct(
+                model, X, y, lambda m, xb, yb: attack.step(xb, input_gradient(m, xb, yb), bounds)), n))
         for name, estimate in vars(result).items():
-            call.metric(name, estimate)
+            a.metric(name, estimate)
     return result
 
 

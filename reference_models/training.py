@@ -102,7 +102,7 @@ def adversarial_training(model: Any, X: Any, y: Any, config: AdversarialConfig, 
 
     from pytest_mlaudit.adapters import TorchClassifier
 
-    from pytest_mlaudit.evasion.attacks import FGSM
+    from pytest_mlaudit import FGSM
 
     attack = FGSM(eps=config.eps) if attack is None else attack
     low, high = (torch.as_tensor(bound, dtype=torch.float32, device=device) for bound in clip)

@@ -9,7 +9,7 @@ from tiny_models import digits, digits_cnn, digits_mlp
 
 import pytest_mlaudit as mla
 from pytest_mlaudit.adapters import as_classifier
-from pytest_mlaudit.evasion.attacks import run_attack
+from pytest_mlaudit.robustness.protocol import run_attack
 
 UNIT = (torch.tensor(0.0), torch.tensor(1.0))
 

@@ -159,6 +159,7 @@ VALID: dict[str, Callable[[Data], dict]] = {
     "assert_dp_accuracy_floor": lambda d: {**_dp(d), "epsilon": 1.0},
     **{name: _membership for name in MEMBERSHIP},
     "feature_range": lambda d: dict(X_train=d.X_train),
+    "sample_outcomes": lambda d: dict(model=d.net, X=d.X_net, y=d.y_net, attack=mla.FGSM(eps=0.1), clip=(0.0, 1.0)),
     "make_attack": lambda d: dict(name="fgsm", eps=0.1),
     "FGSM": lambda d: dict(eps=0.1),
     "PGD": lambda d: dict(eps=0.1),
@@ -321,7 +322,7 @@ def threshold_cases(name: str) -> list[Case]:
 
 
 def common_cases(name: str) -> list[Case]:
-    if name[0].isupper() or name in ("feature_range", "make_attack"):
+    if name[0].isupper() or name in ("feature_range", "make_attack", "sample_outcomes"):  # no requirement=
         return []
     return [Case(name, "requirement-is-a-number", lambda kw: {"requirement": 3}, TypeError,
                  r"requirement must be a string or a list of strings")]

@@ -292,7 +292,7 @@ def test_importing_the_plugin_loads_no_heavy_library():
 
 
 def test_loading_the_plugin_loads_no_audit_family():
-    assert modules_loaded_by_the_plugin("pytest_mlaudit.evasion", "pytest_mlaudit.imbalance",
+    assert modules_loaded_by_the_plugin("pytest_mlaudit.robustness", "pytest_mlaudit.imbalance",
                                         "pytest_mlaudit.fairness", "pytest_mlaudit.privacy",
                                         "pytest_mlaudit.report") == []
 
@@ -302,7 +302,7 @@ def test_every_public_name_resolves_on_first_use():
 
     resolved = {name: getattr(mla, name) for name in mla.__all__}
     assert all(callable(value) for value in resolved.values())
-    assert mla.robustness.__module__ == "pytest_mlaudit.evasion.audit"
+    assert mla.robustness.__module__ == "pytest_mlaudit.robustness.audit"
     with pytest.raises(AttributeError, match="no attribute 'robust_acuracy'"):
         mla.robust_acuracy
 

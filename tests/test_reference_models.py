@@ -195,7 +195,7 @@ def test_transactions_split_is_stratified_70_30():
 
 def test_fgsm_in_standardized_units_is_raw_fgsm_with_per_feature_budget_eps_times_std():
     from pytest_mlaudit.adapters import TorchClassifier
-    from pytest_mlaudit.evasion.attacks import FGSM
+    from pytest_mlaudit import FGSM
 
     split = transactions_split(n=400, seed=2)
     torch.manual_seed(0)

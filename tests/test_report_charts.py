@@ -58,6 +58,51 @@ def test_bars_carry_error_bars_and_group_labels():
     assert svg.count("<path") > 4
 
 
+def test_a_curve_built_with_extras_draws_as_its_json_says():
+    from pytest_mlaudit.extras import Curve, Series
+
+    built = {}
+    Curve("Robust accuracy under FGSM", x_label="eps (Linf)", y_label="robust accuracy",
+          series=[Series("FGSM", x=[0.01, 0.03, 0.1], y=[0.9, 0.6, 0.2], low=[0.85, 0.5, 0.1],
+                         high=[0.95, 0.7, 0.3])]).add_to(built)
+    [chart] = charts.charts_for(built, "c")
+    assert chart.error == "" and ">Robust accuracy under FGSM</text>" in chart.svg
+
+
+def test_a_curve_without_x_scale_is_drawn_as_a_linear_one():
+    old = curves_extras()
+    assert "x_scale" not in old
+    assert charts.curves(old, "c") == charts.curves({**old, "x_scale": "linear"}, "c")
+
+
+def test_a_log_x_scale_changes_the_axis():
+    spec = curves_extras()
+    spec["series"] = [{**series, "x": [1e-3, 1e-2, 0.1, 1.0, 10.0]} for series in spec["series"]]
+    assert charts.curves({**spec, "x_scale": "log"}, "c") != charts.curves(spec, "c")
+
+
+def test_a_log_x_scale_over_non_positive_x_becomes_an_error_note():
+    spec = {**curves_extras(), "x_scale": "log"}
+    spec["series"] = [{**spec["series"][0], "x": [0.0] + spec["series"][0]["x"][1:]}]
+    [chart] = charts.charts_for({"curves": [spec]}, "x")
+    assert chart.svg == "" and "a log x axis needs positive x values" in chart.error
+
+
+def test_an_unknown_x_scale_becomes_an_error_note():
+    [chart] = charts.charts_for({"curves": [{**curves_extras(), "x_scale": "symlog"}]}, "x")
+    assert chart.svg == "" and "x_scale must be one of linear, log, got 'symlog'" in chart.error
+
+
+def test_a_bar_built_without_an_interval_draws_without_an_error_bar():
+    from pytest_mlaudit.extras import Bar, Bars
+
+    built = {}
+    Bars("recall per group", metric="recall", bars=[Bar("female", 0.8, 0.7, 0.9), Bar("male", 0.6)]).add_to(built)
+    assert built["bars"][0]["bars"][1]["low"] is None
+    [chart] = charts.charts_for(built, "b")
+    assert chart.error == "" and ">male</text>" in chart.svg
+
+
 def test_user_strings_are_escaped_and_never_mathtext():
     svg = charts.curves(curves_extras(label=f"{SCRIPT} costs $5 and $6"), "c")
     assert "<script" not in svg

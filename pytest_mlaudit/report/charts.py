@@ -1,7 +1,9 @@
 """The report's charts: matplotlib figures inlined in the HTML as small SVG.
 
 One function per kind of chart, each taking the JSON-native data an audit put in
-``AuditRecord.extras`` (see its docstring) and returning SVG markup:
+``AuditRecord.extras`` (the shapes the builders of :mod:`pytest_mlaudit.extras`
+write; fields those builders add later are optional here, so older JSON documents
+still draw) and returning SVG markup:
 :func:`curves` (robustness and privacy-utility curves with interval bands),
 :func:`points` (trade-offs such as precision against recall per sampler),
 :func:`bars` (per-group metrics with error bars) and :func:`confusion_matrix`.
@@ -68,10 +70,24 @@ class Chart:
     error: str = ""
 
 
+X_SCALES = ("linear", "log")
+
+
 @_styled
 def curves(spec: dict[str, Any], chart_id: str) -> str:
-    """Lines over x (e.g. accuracy over eps), each with its interval as a shaded band."""
+    """Lines over x (e.g. accuracy over eps), each with its interval as a shaded band.
+
+    ``x_scale`` (:class:`~pytest_mlaudit.extras.Curve`) is ``"linear"`` or ``"log"``
+    (e.g. privacy budgets epsilon over decades); a document without it is linear.
+    """
+    x_scale = spec.get("x_scale") or "linear"
+    if x_scale not in X_SCALES:
+        raise ValueError(f"x_scale must be one of {', '.join(X_SCALES)}, got {x_scale!r}")
+    if x_scale == "log" and any(value <= 0 for series in spec["series"] for value in _numbers(series["x"])):
+        raise ValueError("a log x axis needs positive x values")
     figure, axes = _figure()
+    if x_scale == "log":
+        axes.set_xscale("log")
     for series in spec["series"]:
         x, y = _numbers(series["x"]), _numbers(series["y"])
         line, = axes.plot(x, y, marker="o", markersize=3, linewidth=1.2, label=_text(series.get("label", "")))
@@ -86,7 +102,8 @@ def curves(spec: dict[str, Any], chart_id: str) -> str:
 def points(spec: dict[str, Any], chart_id: str) -> str:
     """Labelled points in a plane (e.g. precision against recall, one per sampler).
 
-    A point may carry ``x_low``/``x_high``/``y_low``/``y_high``: drawn as error bars.
+    A point may carry ``x_low``/``x_high``/``y_low``/``y_high`` (absent or null: none):
+    drawn as error bars.
     """
     figure, axes = _figure()
     entries = spec["points"]
@@ -114,8 +131,9 @@ def bars(spec: dict[str, Any], chart_id: str) -> str:
     entries = spec["bars"]
     labels = [_text(bar.get("label", "")) for bar in entries]
     values = [float(bar["value"]) for bar in entries]
-    lows = [float(bar.get("low", value)) for bar, value in zip(entries, values)]
-    highs = [float(bar.get("high", value)) for bar, value in zip(entries, values)]
+    # a bar without an interval (``low``/``high`` absent or null, as extras.Bar writes it) has no error bar
+    lows = [value if bar.get("low") is None else float(bar["low"]) for bar, value in zip(entries, values)]
+    highs = [value if bar.get("high") is None else float(bar["high"]) for bar, value in zip(entries, values)]
     errors = [[value - low for value, low in zip(values, lows)], [high - value for value, high in zip(values, highs)]]
     left = min(2.4, max(MARGINS_IN["left"], 0.3 + 0.068 * max((len(label) for label in labels), default=0)))
     figure, axes = _figure(width=WIDTH_IN + left - MARGINS_IN["left"], height=1.0 + 0.28 * len(values), left=left)

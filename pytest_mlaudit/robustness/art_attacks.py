@@ -16,6 +16,10 @@ C&W and DeepFool search for the smallest perturbation, so their examples can be
 arbitrarily large: with ``eps`` set, an example farther than ``eps`` (L2) from its
 input is discarded (the sample counts as robust at that budget), which makes their
 robust accuracy comparable with the eps-bounded attacks.
+
+This module shares only :mod:`.geometry` with the native attacks of :mod:`.attacks`;
+:mod:`.registry` names both. torch and ART are imported inside the functions that
+use them (the ``robustness`` extra).
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..validation import positive_int, positive_number
-from .attacks import budget, first_misclassified, norm_label, norm_name
+from .geometry import budget, first_misclassified, norm_label, norm_name, perturbation_size
 
 
 def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
     """The ART classifier for ``classifier`` on inputs shaped like ``x`` in the domain ``clip``."""
-    import numpy as np
     import torch
 
     low, high = (bound.detach().cpu().numpy().astype(np.float32) for bound in clip)
@@ -85,7 +90,6 @@ def _Float32Inputs(module: Any) -> Any:
 @contextmanager
 def numpy_seeded(generator: Any) -> Any:
     """Seed numpy's global generator (ART's source of randomness) from ``generator``; restore it after."""
-    import numpy as np
     import torch
 
     seed = 0 if generator is None else int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
@@ -100,7 +104,6 @@ def numpy_seeded(generator: Any) -> Any:
 def _run_art(make: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any,
              eps: float | None = None, norm: str = "2", **generate_kwargs: Any) -> Any:
     """Run the ART attack that ``make(estimator)`` builds; examples beyond ``eps`` fall back to ``x``."""
-    import numpy as np
     import torch
 
     attack = make(art_estimator(classifier, x, clip))
@@ -110,9 +113,7 @@ def _run_art(make: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], 
     low, high = clip
     x_adv = torch.clamp(torch.as_tensor(x_adv, dtype=x.dtype, device=x.device), low, high)
     if eps is not None:
-        delta = (x_adv - x).flatten(1)
-        size = delta.abs().amax(dim=1) if norm == "inf" else delta.norm(dim=1)
-        too_far = size > eps * (1 + 1e-6)
+        too_far = perturbation_size(x_adv - x, norm) > eps * (1 + 1e-6)
         x_adv[too_far] = x[too_far]
     return x_adv
 
@@ -216,7 +217,6 @@ class HopSkipJump:
             positive_int(getattr(self, name), f"HopSkipJump {name}")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
-        import numpy as np
         from art.attacks.evasion import HopSkipJump as ArtHopSkipJump
 
         def make(estimator):
@@ -279,7 +279,6 @@ class Square:
         positive_int(self.batch_size, "Square batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
-        import numpy as np
         from art.attacks.evasion import SquareAttack
 
         if x.dim() != 4:

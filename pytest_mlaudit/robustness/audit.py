@@ -6,8 +6,12 @@ correctly classified ones only; each comes with its interval. Data is attacked b
 by batch, so memory follows the batch size, not the data set size. Every audit runs
 the sanity checks of :mod:`.sanity` on a bounded subsample.
 
-The measuring loop, :func:`attack_outcomes`, is shared with the robustness curves of
-:mod:`.curves`.
+Each public function is one ``with audit(...) as a:`` block (the authoring API);
+:func:`assert_robust_accuracy` declares its gate first, so a bad threshold fails
+before anything is measured, then measures with the same :func:`_measure` as
+:func:`robustness`. The set-up (:func:`prepare`), the measuring loop
+(:func:`attack_outcomes`) and the sanity checks (:func:`run_checks`) are shared with
+the robustness curves of :mod:`.curves`.
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .. import validation
-from ..progress import Task
 from ..adapters import as_classifier
+from ..authoring import Audit, audit
+from ..progress import Task
 from ..records import Check, Estimate, SanityChecked
-from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import paired_difference, proportion
 from . import sanity
-from .attacks import FGSM, describe_attack, run_attack
+from .attacks import FGSM
+from .protocol import describe_attack, is_attack, require_attack, run_attack
 
 SANITY_SAMPLES = 32
 
@@ -52,8 +59,8 @@ def robustness(model, X, y, *, attack, clip, batch_size: int = 256, device: str 
     up to ``sanity_samples`` samples (0 turns them off); ``strict=True`` makes a
     failed check fail the audit.
     """
-    with audit_call("robustness", "robustness", requirement=requirement) as call:
-        return _measure(call, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples, strict)
+    with audit("robustness", audit_name("robustness", attack), requirement=requirement) as a:
+        return _measure(a, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples, strict)
 
 
 def assert_robust_accuracy(model, X, y, *, attack, clip, at_least: float | None = None, at_most: float | None = None,
@@ -61,12 +68,15 @@ def assert_robust_accuracy(model, X, y, *, attack, clip, at_least: float | None 
                            normalization=None, requirement=None, sanity_samples: int = SANITY_SAMPLES,
                            strict: bool = False) -> RobustnessResult:
     """Measure as :func:`robustness` does, record a gate on robust accuracy, fail on a miss."""
-    op, threshold = threshold_spec(at_least, at_most)
-    policy = resolve_policy(policy)
-    with audit_call("robustness", "robust accuracy", requirement=requirement) as call:
-        result = _measure(call, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples, strict)
-        call.gate("robust_accuracy", op, threshold, policy, requirement)
-    return result
+    with audit("robustness", audit_name("robust accuracy", attack), requirement=requirement) as a:
+        a.gate("robust_accuracy", at_least=at_least, at_most=at_most, policy=policy, requirement=requirement,
+               bounds=(0.0, 1.0))
+        return _measure(a, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples, strict)
+
+
+def audit_name(base: str, attack: Any) -> str:
+    """``base`` and the attack it runs under, e.g. ``robustness under FGSM (eps=0.03, Linf)``."""
+    return f"{base} under {attack_label(describe_attack(attack))}" if is_attack(attack) else base
 
 
 def feature_range(X_train, margin: float = 0.0) -> tuple[Any, Any]:
@@ -76,8 +86,6 @@ def feature_range(X_train, margin: float = 0.0) -> tuple[Any, Any]:
     clipped to it feature by feature. ``margin`` widens each range by that fraction
     of its width on both sides (e.g. 0.05 to admit test data slightly outside it).
     """
-    import numpy as np
-
     X_train = validation.features(X_train, "X_train")
     margin = validation.positive_number(margin, "margin")
     low, high = X_train.min(axis=0).astype(np.float64), X_train.max(axis=0).astype(np.float64)
@@ -94,11 +102,33 @@ class Audited:
     classifier: Any
     clip: tuple[Any, Any]
     batch_size: int
+    bounds: tuple[Any, Any]  # the domain as declared (numpy), for the record
 
 
-def prepare(call: AuditCall, model, X, y, clip, batch_size, device, normalization, attack: dict[str, Any],
+def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, attack: dict[str, Any],
             sanity_samples: int, strict: bool) -> Audited:
-    """Validate the inputs, adapt the model and fill the record's model, data and params."""
+    """Validate the inputs, adapt the model and describe the model, data and params in the audit."""
+    audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
+    strict = validation.flag(strict, "strict")
+    low, high = audited.bounds
+    a.describe_model(audited.classifier.describe())  # the model as the audit sees it: normalization, gradients
+    a.describe_data((audited.X, audited.y))
+    a.params.update({
+        **attack,
+        "clip": [_jsonable(low), _jsonable(high)],
+        "batch_size": audited.batch_size,
+        "device": str(audited.classifier.device),
+        "n_samples": int(audited.X.shape[0]),
+        "input_shape": list(audited.X.shape[1:]),
+        "sanity_samples": sanity_samples,
+        "strict": bool(strict),
+    })
+    return audited
+
+
+def set_up(model, X, y, clip, batch_size, device, normalization) -> Audited:
+    """Validate the data and its declared domain, adapt the model; the domain as tensors on its device."""
     import torch
 
     X = validation.features(X, "X")
@@ -107,29 +137,36 @@ def prepare(call: AuditCall, model, X, y, clip, batch_size, device, normalizatio
     _check_domain_shape(low, high, X)
     validation.check_in_domain(X, low, high)
     batch_size = validation.positive_int(batch_size, "batch_size")
-    sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
-    strict = validation.flag(strict, "strict")
     classifier = as_classifier(model, device=device, normalization=normalization)
-    call.record.model = classifier.describe()
-    call.record.data = validation.fingerprint(X, y)
-    call.record.params = {
-        **attack,
-        "clip": [_jsonable(low), _jsonable(high)],
-        "batch_size": batch_size,
-        "device": str(classifier.device),
-        "n_samples": int(X.shape[0]),
-        "input_shape": list(X.shape[1:]),
-        "sanity_samples": sanity_samples,
-        "strict": bool(strict),
-    }
     dev = classifier.device
-    clip_tensors = (torch.as_tensor(low, dtype=torch.float32, device=dev), torch.as_tensor(high, dtype=torch.float32, device=dev))
-    return Audited(X, y, classifier, clip_tensors, batch_size)
+    clip_tensors = (torch.as_tensor(low, dtype=torch.float32, device=dev),
+                    torch.as_tensor(high, dtype=torch.float32, device=dev))
+    return Audited(X, y, classifier, clip_tensors, batch_size, (low, high))
+
+
+def sample_outcomes(model, X, y, *, attack, clip, batch_size: int = 256, device: str | None = None,
+                    normalization=None, seed: int = 0) -> tuple[Any, Any]:
+    """Per sample, whether ``model`` classifies it correctly: clean, and under ``attack``.
+
+    The measurement behind :func:`robustness`, without an audit record: for audits of
+    your own that compare models on the same samples (e.g. a paired difference of
+    robust accuracy with ``mla.paired_difference``). Returns two boolean arrays,
+    ``(clean_correct, robust_correct)``; a sample misclassified clean is not attacked
+    and counts as not robust. The arguments are checked as :func:`robustness` checks
+    them; ``seed`` seeds the attack's random starts (inside ``mla.audit`` pass
+    ``a.seed("attack")``).
+    """
+    import torch
+
+    require_attack(attack)
+    seed = validation.positive_int(seed, "seed", allow_zero=True)
+    audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    label = f"{attack_label(describe_attack(attack))} on {type(model).__name__}"
+    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], torch.Generator().manual_seed(seed), label)
+    return clean_correct, robust_correct
 
 
 def _check_domain_shape(low, high, X) -> None:
-    import numpy as np
-
     for bound in (low, high):
         try:
             fits = np.broadcast_shapes(bound.shape, X.shape[1:]) == X.shape[1:]
@@ -151,7 +188,6 @@ def attack_outcomes(audited: Audited, attacks: list[Any], generator: Any, label:
     (which also gives the clean logits) and one forward pass per eps. Progress is
     reported per batch under ``label`` (shown only when the work takes seconds).
     """
-    import numpy as np
     import torch
 
     X, y, classifier, clip = audited.X, audited.y, audited.classifier, audited.clip
@@ -200,10 +236,9 @@ def _probe(classifier: Any, xb: Any, y: Any) -> None:
     validation.check_labels_fit(y, logits.shape[1])
 
 
-def run_checks(call: AuditCall, audited: Audited, attack: Any, clean_correct, robust_correct, sanity_samples: int,
+def run_checks(a: Audit, audited: Audited, attack: Any, clean_correct, robust_correct, sanity_samples: int,
                strict: bool) -> tuple[Check, ...]:
-    """The sanity checks on the first correctly classified samples; recorded, and gates when strict."""
-    import numpy as np
+    """The sanity checks on the first correctly classified samples; recorded, and failing the audit when strict."""
     import torch
 
     chosen = np.flatnonzero(clean_correct)[:sanity_samples]
@@ -212,44 +247,42 @@ def run_checks(call: AuditCall, audited: Audited, attack: Any, clean_correct, ro
     classifier = audited.classifier
     x = torch.as_tensor(np.ascontiguousarray(audited.X[chosen]), dtype=torch.float32).to(classifier.device)
     y = torch.as_tensor(audited.y[chosen]).to(classifier.device)
-    generator = torch.Generator().manual_seed(call.seed("sanity"))
+    generator = torch.Generator().manual_seed(a.seed("sanity"))
     with classifier.audit_mode():
         checks = sanity.evaluation_checks(classifier, describe_attack(attack), x, y, robust_correct[chosen],
                                           audited.clip, generator)
     for check in checks:
-        call.record.checks.append(check)
+        a.check(check.name, check.passed, check.detail)
         if strict and not check.passed:
-            call.misses.append(f"{call.record.name}: sanity check '{check.name}' failed (strict=True): {check.detail}")
+            a.fail(f"{a.name}: sanity check '{check.name}' failed (strict=True): {check.detail}")
     return tuple(checks)
 
 
-def attack_generator(call: AuditCall) -> Any:
+def attack_generator(a: Audit) -> Any:
+    """The seeded generator of the attack's random starts; its seed goes into the audit's params."""
     import torch
 
-    seed = call.seed("attack")
-    call.record.params["seed"] = seed
+    seed = a.seed("attack")
+    a.params["seed"] = seed
     return torch.Generator().manual_seed(seed)
 
 
-def _measure(call: AuditCall, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples,
+def _measure(a: Audit, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples,
              strict) -> RobustnessResult:
-    if not callable(getattr(attack, "generate", None)):
-        raise TypeError(f"attack must be an attack object such as FGSM(eps=...), got {attack!r}")
+    """Measure one attack on the model and record the four metrics into ``a``."""
+    require_attack(attack)
     attack_params = describe_attack(attack)
-    call.record.name = f"{call.record.name} under {attack_label(attack_params)}"
-    audited = prepare(call, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)
-    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(call), call.record.name)
-    checks = run_checks(call, audited, attack, clean_correct, robust_correct, sanity_samples, strict)
-    result = summarize(clean_correct, robust_correct, call.settings.confidence, attack_params, checks)
+    audited = prepare(a, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)
+    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(a), a.name)
+    checks = run_checks(a, audited, attack, clean_correct, robust_correct, sanity_samples, strict)
+    result = summarize(clean_correct, robust_correct, a.settings.confidence, attack_params, checks)
     for name in ("clean_accuracy", "robust_accuracy", "attack_success_rate", "accuracy_drop"):
-        call.metric(name, getattr(result, name))
+        a.metric(name, getattr(result, name))
     return result
 
 
 def summarize(clean_correct, robust_correct, confidence: float, attack: dict[str, Any], checks=()) -> RobustnessResult:
     """Estimates from per-sample outcomes before and after the attack."""
-    import numpy as np
-
     n = int(clean_correct.size)
     both = int(np.count_nonzero(clean_correct & robust_correct))
     broken = int(np.count_nonzero(clean_correct & ~robust_correct))
@@ -268,6 +301,7 @@ def summarize(clean_correct, robust_correct, confidence: float, attack: dict[str
 
 
 def attack_label(params: dict[str, Any]) -> str:
+    """The attack as the audit's name shows it: ``FGSM (eps=0.03, Linf)``."""
     label = str(params.get("attack", "attack"))
     if params.get("eps") is not None:
         label += f" (eps={params['eps']:.4g}, {params.get('norm', 'Linf')})"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..records import Check
+from .attacks import PGD, RandomNoise
+from .protocol import run_attack
 
 ZERO_GRADIENT_LIMIT = 0.10
 REFERENCE_STEPS = 10
@@ -97,16 +99,12 @@ def _slack(n: int) -> int:
 def _survivors(attack: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any) -> int:
     import torch
 
-    from .attacks import run_attack
-
     x_adv = run_attack(attack, classifier, x, y, clip, generator)
     with torch.no_grad():
         return int((classifier.logits(x_adv).argmax(1) == y).sum())
 
 
 def _pgd(eps: float, norm: str, steps: int):
-    from .attacks import PGD
-
     return PGD(eps=eps, norm=norm, steps=steps, step_size=eps if steps == 1 else 2.5 * eps / steps,
                random_start=False, early_stop=steps > 1)
 
@@ -147,8 +145,6 @@ def near_chance_at_large_eps(classifier, x, y, clip, norm, generator) -> Check:
 
 def attack_beats_noise(classifier, x, y, survivors, clip, generator, eps, norm) -> Check:
     """The attack breaks at least what random noise of the same size breaks."""
-    from .attacks import RandomNoise
-
     noise = _survivors(RandomNoise(eps=eps, norm=norm, draws=4), classifier, x, y, clip, generator)
     passed = survivors <= noise + _slack(len(x))
     return Check("random noise weaker than the attack", passed,

@@ -5,50 +5,24 @@ batch already on the device, without numpy round trips, lets a sweep over eps re
 one gradient, and stops attacking a sample as soon as it is misclassified. ART stays
 the reference: the tests check that these iterates equal ART's on the same model and
 data. The attacks ART does better (C&W, DeepFool, HopSkipJump, Square) are run
-through ART in :mod:`.art_attacks`.
+through ART in :mod:`.art_attacks`; the two modules share only :mod:`.geometry`
+(and the attack protocol of :mod:`.protocol`), and :mod:`.registry` names them all.
 
-An attack is a frozen dataclass of its parameters with
-``generate(classifier, x, y, clip, generator=None) -> x_adv``, where ``clip`` is the
-pair of ``(low, high)`` tensors of the input domain and ``generator`` a seeded
-``torch.Generator`` for random starts (the audit passes one derived from
-``--mlaudit-seed``), and ``describe() -> dict`` of its parameters for the report.
+Each attack is a frozen dataclass of its parameters following the protocol of
+:mod:`.protocol`: ``generate(classifier, x, y, clip, generator=None) -> x_adv`` and
+``describe() -> dict`` of its parameters for the report.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..validation import flag, positive_int, positive_number
-
-NORMS = {"inf": "inf", "linf": "inf", "2": "2", "l2": "2"}
-
-
-def norm_name(norm: Any) -> str:
-    """``"inf"`` or ``"2"`` from the usual spellings (``np.inf``, ``"Linf"``, ``2``, ``"L2"``)."""
-    key = "inf" if isinstance(norm, float) and math.isinf(norm) else str(norm).lower()
-    try:
-        return NORMS[key]
-    except KeyError:
-        raise ValueError(f"norm must be 'inf' (L-inf) or 2 (L2), got {norm!r}") from None
-
-
-FLOAT32_MAX = 3.4028234663852886e38
-
-
-def budget(value: Any, name: str) -> float:
-    """An attack size (eps, step size): a finite number >= 0 that float32 tensors can hold."""
-    value = positive_number(value, name)
-    if value > FLOAT32_MAX:
-        raise ValueError(f"{name} must be at most {FLOAT32_MAX:.3g} (attacks compute in float32), got {value!r}")
-    return value
-
-
-def norm_label(norm: str) -> str:
-    return "Linf" if norm == "inf" else "L2"
+from ..adapters import as_classifier, describe_model
+from ..validation import flag, positive_int
+from .geometry import budget, direction, first_misclassified, norm_label, norm_name, project, random_in_ball
+from .protocol import at_eps, describe_attack, run_attack
 
 
 @dataclass(frozen=True)
@@ -242,8 +216,6 @@ class Transfer:
     surrogate_normalization: Any = None
 
     def __post_init__(self) -> None:
-        from ..adapters import as_classifier
-
         if not callable(getattr(self.attack, "generate", None)):
             raise TypeError(f"Transfer attack must be an attack object such as PGD(eps=...), got {self.attack!r}")
         as_classifier(self.surrogate, device="cpu", normalization=self.surrogate_normalization,
@@ -257,142 +229,12 @@ class Transfer:
         return dataclasses.replace(self, attack=at_eps(self.attack, eps))
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
-        from ..adapters import as_classifier
-
         surrogate = as_classifier(self.surrogate, device=classifier.device.type, normalization=self.surrogate_normalization)
         with surrogate.audit_mode():
             return run_attack(self.attack, surrogate, x, y, clip, generator)
 
     def describe(self) -> dict[str, Any]:
-        from ..adapters import describe_model
-
         crafted = describe_attack(self.attack)
         surrogate = describe_model(self.surrogate)
         return {**crafted, "attack": f"Transfer[{crafted.get('attack')}]", "knowledge": "transfer",
                 "surrogate": {key: surrogate.get(key) for key in ("name", "kind", "fingerprint") if key in surrogate}}
-
-
-def random_in_ball(x: Any, eps: float, norm: str, generator: Any) -> Any:
-    """Uniform random points of the eps-ball (L-inf cube or L2 ball), one per sample, drawn on the CPU."""
-    import torch
-
-    if norm == "inf":
-        noise = (torch.rand(x.shape, generator=generator) * 2 - 1) * eps
-    else:
-        flat = torch.randn((len(x), x[0].numel()), generator=generator)
-        flat = flat / flat.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        radius = torch.rand((len(x), 1), generator=generator) ** (1.0 / flat.shape[1])
-        noise = (flat * radius * eps).reshape(x.shape)
-    return noise.to(device=x.device, dtype=x.dtype)
-
-
-def first_misclassified(classifier: Any, x: Any, y: Any, draws: int, draw: Any) -> Any:
-    """Per sample, the first of up to ``draws`` random candidates ``draw(x)`` that the model
-    misclassifies; ``x`` itself where none does."""
-    import torch
-
-    result = x.clone()
-    remaining = torch.arange(len(x), device=x.device)
-    for _ in range(draws):
-        if len(remaining) == 0:
-            break
-        candidate = draw(x[remaining])
-        with torch.no_grad():
-            wrong = classifier.logits(candidate).argmax(1) != y[remaining]
-        result[remaining[wrong]] = candidate[wrong]
-        remaining = remaining[~wrong]
-    return result
-
-
-def direction(grad: Any, norm: str) -> Any:
-    """The steepest-ascent direction of unit norm: sign (L-inf) or grad / ||grad||_2 (L2)."""
-    if norm == "inf":
-        return grad.sign()
-    lengths = grad.flatten(1).norm(dim=1).view(-1, *[1] * (grad.dim() - 1))
-    return grad / lengths.where(lengths > 0, lengths.new_ones(()))
-
-
-def project(delta: Any, eps: float, norm: str) -> Any:
-    """``delta`` projected onto the eps-ball."""
-    import torch
-
-    if norm == "inf":
-        return torch.clamp(delta, -eps, eps)
-    lengths = delta.flatten(1).norm(dim=1).view(-1, *[1] * (delta.dim() - 1))
-    scale = torch.where(lengths > eps, eps / lengths.clamp_min(1e-12), lengths.new_ones(()))
-    return delta * scale
-
-
-def describe_attack(attack: Any) -> dict[str, Any]:
-    return attack.describe() if callable(getattr(attack, "describe", None)) else {"attack": type(attack).__name__}
-
-
-def at_eps(attack: Any, eps: float) -> Any:
-    """The same attack with another eps (for a robustness curve)."""
-    if callable(getattr(attack, "with_eps", None)):
-        return attack.with_eps(eps)
-    if dataclasses.is_dataclass(attack) and "eps" in {f.name for f in dataclasses.fields(attack)}:
-        return dataclasses.replace(attack, eps=eps)
-    raise TypeError(f"{type(attack).__name__} has no eps parameter: a robustness curve needs an attack with one")
-
-
-def run_attack(attack: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any) -> Any:
-    """``attack.generate`` with the seeded generator when it takes one; the result checked.
-
-    Attacks that other plugins add may omit the ``generator`` argument. Whatever
-    the attack, examples must keep the input's shape and stay inside the domain.
-    """
-    import torch
-
-    takes_generator = "generator" in inspect.signature(attack.generate).parameters
-    args = (classifier, x, y, clip)
-    x_adv = attack.generate(*args, generator=generator) if takes_generator else attack.generate(*args)
-    if not isinstance(x_adv, torch.Tensor) or x_adv.shape != x.shape:
-        raise ValueError(
-            f"attack {type(attack).__name__} returned {type(x_adv).__name__} of shape "
-            f"{tuple(getattr(x_adv, 'shape', ()))}; expected a tensor of shape {tuple(x.shape)}"
-        )
-    low, high = clip
-    if bool((x_adv < low - 1e-5).any() or (x_adv > high + 1e-5).any()):
-        raise ValueError(f"attack {type(attack).__name__} produced examples outside the input domain clip")
-    return x_adv.detach()
-
-
-def builtin_attacks() -> dict[str, type]:
-    from . import art_attacks
-
-    return {
-        "fgsm": FGSM,
-        "pgd": PGD,
-        "bim": BIM,
-        "noise": RandomNoise,
-        "transfer": Transfer,
-        "cw-l2": art_attacks.CarliniWagnerL2,
-        "deepfool": art_attacks.DeepFool,
-        "hopskipjump": art_attacks.HopSkipJump,
-        "square": art_attacks.Square,
-    }
-
-
-def make_attack(name: str, **params: Any) -> Any:
-    """Build an attack by name, from the built-ins or those other plugins add."""
-    from ..session import plugin_hook
-
-    registry = dict(builtin_attacks())
-    hook = plugin_hook()
-    if hook is not None:
-        for provided in hook.pytest_mlaudit_attacks():
-            registry.update({key.lower(): value for key, value in (provided or {}).items()})
-    if not isinstance(name, str):
-        raise TypeError(f"name must be an attack name (str), got {name!r}")
-    try:
-        attack_class = registry[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown attack {name!r}; known attacks: {', '.join(sorted(registry))}") from None
-    accepted = inspect.signature(attack_class).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    unknown = sorted(set(params) - set(accepted))
-    if unknown and not takes_any:
-        raise TypeError(f"make_attack({name!r}): unknown parameters {unknown}; "
-                        f"{attack_class.__name__} takes {', '.join(accepted)}")
-    return attack_class(**params)
