@@ -84,7 +84,7 @@ class Data:
     fitted: Any  # LogisticRegression fitted on the training split
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def make_data() -> Data:
     net = tiny_net()
     X_net = np.random.default_rng(0).uniform(0.0, 1.0, size=(40, 4)).astype(np.float32)
