@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # public name -> the module (relative to this package) that defines it
 _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AuditRecord", "Check", "Estimate", "Gate"), "records"),
+    "MissingExtraError": "dependencies",
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "evasion.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer", "make_attack"), "evasion.attacks"),
@@ -45,7 +46,14 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    try:
+        imported = importlib.import_module(f".{module}", __name__)
+    except ModuleNotFoundError as exc:
+        # a family module that imports its optional library at module level: name the extra
+        from .dependencies import translate
+
+        raise translate(exc) from exc
+    value = getattr(imported, name)
     globals()[name] = value
     return value
 

@@ -29,6 +29,8 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_mlaudit.dependencies import require
+
 from . import validation
 from .adapters import describe_model
 from .estimators import repeatable, require_fitted
@@ -228,6 +230,7 @@ def compare_mitigation(model, X_train, y_train, X_test, y_test, *, sensitive_fea
 
 
 def _measure(call: AuditCall, model, X, y, sensitive_features, positive_label, n_bootstrap) -> FairnessResult:
+    require("fairlearn", "fairness")
     n = _n_rows(X, "X")
     y01, classes = validation.binary_labels(y, n, positive_label, "y")
     sensitive = validation.sensitive_features(sensitive_features, n)
@@ -250,6 +253,7 @@ def _measure(call: AuditCall, model, X, y, sensitive_features, positive_label, n
 
 def _compare(call: AuditCall, model, X_train, y_train, X_test, y_test, sensitive_train, sensitive_test,
              constraints, objective, prefit, positive_label, n_bootstrap) -> MitigationComparison:
+    require("fairlearn", "fairness")
     import numpy as np
     from fairlearn.postprocessing import ThresholdOptimizer
     from sklearn.base import clone

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_mlaudit.dependencies import require
+
 from .. import validation
 from ..adapters import describe_model
 from ..estimators import repeatable, require_fitted
@@ -124,6 +126,7 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
     (``extras["points"]``).
     """
     with audit_call("imbalance", "resampler comparison", requirement=requirement) as call:
+        require("imblearn", "imbalance")
         if resamplers is None:
             resamplers = default_resamplers()
         if not isinstance(resamplers, dict) or not resamplers:
@@ -166,6 +169,7 @@ class _Split:
 
 def _audit(call, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
            n_resamples) -> ImbalanceResult:
+    require("imblearn", "imbalance")
     data = _validated(call, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
     if prefit:
         if resampler is not None:

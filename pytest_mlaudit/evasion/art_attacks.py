@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from pytest_mlaudit.dependencies import load
+
 from ..validation import positive_int, positive_number
 from .attacks import budget, first_misclassified, norm_label, norm_name
 
@@ -39,6 +41,7 @@ def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
         n_classes = classifier.logits(x[:1]).shape[1]
     module = classifier.torch_module()
     if module is None:
+        load("art", "robustness", "this ART-backed attack")
         from art.estimators.classification import BlackBoxClassifier
 
         def predict(array):
@@ -49,12 +52,13 @@ def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
         return BlackBoxClassifier(predict, input_shape=tuple(x.shape[1:]), nb_classes=n_classes,
                                   clip_values=clip_values)
 
+    load("art", "robustness", "this ART-backed attack")
     from art.estimators.classification import PyTorchClassifier
 
     preprocessing = None
-    if classifier.normalization is not None:
+    if classifier.normalization_tensors is not None:
         shape = [-1] + [1] * (x.dim() - 2)
-        preprocessing = (classifier._mean.cpu().numpy().reshape(shape), classifier._std.cpu().numpy().reshape(shape))
+        preprocessing = tuple(t.cpu().numpy().reshape(shape) for t in classifier.normalization_tensors)
     return PyTorchClassifier(
         model=_Float32Inputs(module),
         loss=torch.nn.CrossEntropyLoss(),
@@ -144,6 +148,7 @@ class CarliniWagnerL2:
         positive_int(self.batch_size, "CarliniWagnerL2 batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import CarliniL2Method
 
         def make(estimator):
@@ -179,6 +184,7 @@ class DeepFool:
         positive_int(self.batch_size, "DeepFool batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import DeepFool as ArtDeepFool
 
         def make(estimator):
@@ -217,6 +223,7 @@ class HopSkipJump:
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import numpy as np
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import HopSkipJump as ArtHopSkipJump
 
         def make(estimator):
@@ -280,6 +287,7 @@ class Square:
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import numpy as np
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import SquareAttack
 
         if x.dim() != 4:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_mlaudit.dependencies import require
+
 from .. import validation
 from ..progress import Task
 from ..adapters import as_classifier
@@ -233,6 +235,7 @@ def attack_generator(call: AuditCall) -> Any:
 
 def _measure(call: AuditCall, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples,
              strict) -> RobustnessResult:
+    require("torch", "robustness")
     if not callable(getattr(attack, "generate", None)):
         raise TypeError(f"attack must be an attack object such as FGSM(eps=...), got {attack!r}")
     attack_params = describe_attack(attack)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_mlaudit.dependencies import require
+
 from ..records import Check, Estimate, SanityChecked
 from ..recording import AuditCall, audit_call, resolve_policy, threshold_spec
 from ..stats import proportion
@@ -95,6 +97,7 @@ def _thresholds(at_least: Any, at_most: Any, count: int) -> list[tuple[str, floa
 
 def _measure_curve(call: AuditCall, model, X, y, attack, eps, clip, batch_size, device, normalization,
                    sanity_samples, strict) -> RobustnessCurve:
+    require("torch", "robustness")
     if not callable(getattr(attack, "generate", None)):
         raise TypeError(f"attack must be an attack object such as FGSM(eps=...), got {attack!r}")
     eps_values = sorted(_eps_values(eps))
