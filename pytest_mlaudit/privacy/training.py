@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import validation
-from ..dependencies import LIBRARIES, MissingExtraError, available
+from ..dependencies import LIBRARIES, MissingExtraError, available, load
 
 
 DIFFPRIVLIB_ACCOUNTANT = "diffprivlib.BudgetAccountant"
@@ -195,6 +195,7 @@ def fit_model(model: Any, X_train, y_train, X_test, y_test, epsilon: float, seed
         correct = model.predict(X_test) == y_test
         return TrainedModel(epsilon, seed, correct, spent, learned_state_digest(model), (), accountant)
 
+    load("diffprivlib", "privacy", "a diffprivlib model's privacy accounting")
     from diffprivlib import BudgetAccountant
     from diffprivlib.utils import PrivacyLeakWarning
 

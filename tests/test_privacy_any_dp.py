@@ -1,0 +1,109 @@
+"""Privacy-utility audits of DP models from any library: no diffprivlib needed.
+
+A model that is not diffprivlib's states its own accounting after fit (``epsilon_``,
+``delta_``, ``accountant_``), as a DP-SGD model trained with Opacus would; the report
+shows it as stated. diffprivlib is hidden in every test here, as in an environment
+without the ``privacy`` extra.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+import pytest_mlaudit as mla
+from pytest_mlaudit.privacy import training
+
+
+class OutputPerturbed(ClassifierMixin, BaseEstimator):
+    """A logistic regression with Laplace noise on its weights; states its own (epsilon, delta)."""
+
+    def __init__(self, epsilon=1.0, random_state=None, state=True, spend=1.0):
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.state = state
+        self.spend = spend
+
+    def fit(self, X, y):
+        model = LogisticRegression().fit(X, y)
+        rng = np.random.default_rng(self.random_state)
+        self.coef_ = model.coef_ + rng.laplace(scale=0.5 / self.epsilon, size=model.coef_.shape)
+        self.intercept_ = model.intercept_
+        self.classes_ = model.classes_
+        if self.state:
+            self.epsilon_ = self.epsilon * self.spend
+            self.delta_ = 1e-5
+            self.accountant_ = "RDP accountant (as Opacus reports it)"
+        return self
+
+    def predict(self, X):
+        return self.classes_[((X @ self.coef_.T + self.intercept_).ravel() > 0).astype(int)]
+
+
+@pytest.fixture
+def data(monkeypatch):
+    for name in [name for name in sys.modules if name.startswith("diffprivlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "diffprivlib", None)
+    X, y = make_classification(n_samples=300, n_features=4, random_state=0)
+    return X[:200], y[:200], X[200:], y[200:]
+
+
+def test_dp_utility_with_a_model_that_states_its_accounting(data):
+    result = mla.dp_utility(lambda eps, seed: OutputPerturbed(epsilon=eps, random_state=seed), *data,
+                            epsilons=[0.5, 5.0], seeds=3, baseline=LogisticRegression())
+    point = result.at(5.0)
+    assert point.spent_epsilon == pytest.approx(5.0) and point.spent_delta == pytest.approx(1e-5)
+    assert point.composed_epsilon == pytest.approx(15.0)
+    assert point.composed_delta == pytest.approx(1 - (1 - 1e-5) ** 3)
+    assert point.accountant == "OutputPerturbed: RDP accountant (as Opacus reports it)"
+    assert result.at(5.0).mean_accuracy.value > 0.7
+
+
+def test_the_report_shows_the_stated_accounting(mlaudit, data):
+    mlaudit.assert_dp_accuracy_floor(lambda eps, seed: OutputPerturbed(epsilon=eps, random_state=seed), *data,
+                                     epsilon=5.0, seeds=3, at_least=0.6)
+    record = mlaudit.records[-1]
+    assert record.params["budget"]["accountant"] == "OutputPerturbed: RDP accountant (as Opacus reports it)"
+    assert record.params["budget"]["per_model"] == [{"epsilon": 5.0, "delta": 1e-5}]
+    budget = [t for t in record.extras["tables"] if t["title"].startswith("Privacy budget")][0]
+    assert "RDP accountant" in budget["title"]
+    checks = {c.name: c for c in record.checks}
+    assert checks["privacy budget accounted"].passed
+    assert "no privacy leak" not in checks  # diffprivlib's PrivacyLeakWarning: not a check for other libraries
+
+
+def test_a_model_that_states_no_accounting_fails_the_budget_check(mlaudit, data):
+    mlaudit.dp_utility(lambda eps, seed: OutputPerturbed(epsilon=eps, random_state=seed, state=False), *data,
+                       epsilons=[1.0], seeds=2)
+    check = {c.name: c for c in mlaudit.records[-1].checks}["privacy budget accounted"]
+    assert not check.passed and "no epsilon_ attribute after fit" in check.detail
+
+
+def test_a_model_that_overspends_fails_the_budget_check(mlaudit, data):
+    mlaudit.dp_utility(lambda eps, seed: OutputPerturbed(epsilon=eps, random_state=seed, spend=2.0), *data,
+                       epsilons=[1.0], seeds=2)
+    check = {c.name: c for c in mlaudit.records[-1].checks}["privacy budget accounted"]
+    assert not check.passed and "spent more than requested" in check.detail
+
+
+def test_a_non_dp_model_is_still_refused(data):
+    with pytest.raises(TypeError, match="no epsilon parameter"):
+        mla.dp_utility(lambda eps, seed: LogisticRegression(random_state=seed), *data, epsilons=[1.0], seeds=2)
+
+
+def test_membership_audit_needs_no_diffprivlib(data):
+    X_train, y_train, X_test, y_test = data
+    model = LogisticRegression().fit(X_train, y_train)
+    result = mla.membership_inference(model, X_train, y_train, X_test, y_test)
+    assert 0.0 <= result.auc.value <= 1.0
+
+
+def test_composition_matches_diffprivlib_budget_accountant(monkeypatch):
+    monkeypatch.delitem(sys.modules, "diffprivlib", raising=False)
+    accountant = pytest.importorskip("diffprivlib").BudgetAccountant
+    spends = [(0.5, 1e-5), (1.0, 0.0), (2.0, 1e-3)]
+    assert training.compose(spends) == pytest.approx(tuple(accountant(spent_budget=spends).total()))
