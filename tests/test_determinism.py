@@ -21,6 +21,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from extras import needs
+
+# the runs audit the studies (audits/), which need the studies extra
+pytestmark = needs("torch", "imblearn", "fairlearn", "xgboost")
 
 pytestmark = pytest.mark.slow
 
@@ -133,6 +137,7 @@ def test_another_seed_changes_the_resampling_seeds(runs):
         assert after["params"][f"{arm}/resampler_seed"] != before["params"][f"{arm}/resampler_seed"]
 
 
+@needs("diffprivlib")
 def test_another_seed_draws_other_dp_trainings_and_keeps_the_non_private_baseline(runs):
     nodeid = f"{PRIVACY}::test_privacy_utility_curve_falls_at_small_epsilon"
     before, after = by_nodeid(runs["serial"][0], nodeid)[nodeid], by_nodeid(runs["seed 1"][0], nodeid)[nodeid]
