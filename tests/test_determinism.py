@@ -23,10 +23,9 @@ from pathlib import Path
 import pytest
 from extras import needs
 
-# the runs audit the studies (audits/), which need the studies extra
-pytestmark = needs("torch", "imblearn", "fairlearn", "xgboost")
 
-pytestmark = pytest.mark.slow
+# the runs audit the studies (audits/), which need the studies extra
+pytestmark = [pytest.mark.slow, needs("torch", "imblearn", "fairlearn", "xgboost")]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIAS, PRIVACY = "audits/test_paper_bias.py", "audits/test_paper_privacy.py"

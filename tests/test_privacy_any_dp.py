@@ -11,6 +11,7 @@ import sys
 import pytest
 from sklearn.datasets import make_classification
 from dp_models import OutputPerturbed
+from extras import reason
 from sklearn.linear_model import LogisticRegression
 
 import pytest_mlaudit as mla
@@ -78,6 +79,6 @@ def test_membership_audit_needs_no_diffprivlib(data):
 
 def test_composition_matches_diffprivlib_budget_accountant(monkeypatch):
     monkeypatch.delitem(sys.modules, "diffprivlib", raising=False)
-    accountant = pytest.importorskip("diffprivlib").BudgetAccountant
+    accountant = pytest.importorskip("diffprivlib", reason=reason("diffprivlib")).BudgetAccountant
     spends = [(0.5, 1e-5), (1.0, 0.0), (2.0, 1e-3)]
     assert training.compose(spends) == pytest.approx(tuple(accountant(spent_budget=spends).total()))
