@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
     # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
     "terminal_writer": "progress",
+    "MissingExtraError": "dependencies",
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
@@ -60,7 +61,14 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    try:
+        imported = importlib.import_module(f".{module}", __name__)
+    except ModuleNotFoundError as exc:
+        # a family module that imports its optional library at module level: name the extra
+        from .dependencies import translate
+
+        raise translate(exc) from exc
+    value = getattr(imported, name)
     globals()[name] = value
     return value
 

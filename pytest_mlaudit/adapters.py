@@ -12,11 +12,56 @@ import hashlib
 import sys
 import types
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, runtime_checkable
 
 from .records import jsonable
 from .session import current_settings, plugin_hook
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """The model adapter contract: every member the audits use on a classifier adapter.
+
+    :class:`TorchClassifier` and its scikit-learn subclasses implement it; an adapter
+    returned by another plugin's ``pytest_mlaudit_adapt_model`` must too. Tensors are
+    torch tensors on ``device``.
+    """
+
+    kind: str  # "torch", "scikit-learn", "black-box", ...
+    differentiable: bool  # False: no input gradients (logits_and_gradient raises TypeError)
+    device: Any  # torch.device the inputs go to
+    n_classes: int | None  # None when only the logits tell
+    normalization: tuple[Sequence[float], Sequence[float]] | None  # (mean, std) as given
+
+    @property
+    def normalization_tensors(self) -> tuple[Any, Any] | None:
+        """(mean, std) as flat float32 tensors on ``device``, or None without normalization."""
+        ...
+
+    def logits(self, x: Any) -> Any:
+        """Class logits for inputs ``x`` (un-normalized, in the audit's domain)."""
+        ...
+
+    def loss_gradient(self, x: Any, y: Any) -> Any:
+        """Gradient of the summed cross-entropy with respect to ``x``."""
+        ...
+
+    def logits_and_gradient(self, x: Any, y: Any) -> tuple[Any, Any]:
+        """Logits and input gradient from one forward and one backward pass."""
+        ...
+
+    def torch_module(self) -> Any:
+        """The torch network mapping un-normalized inputs to logits (for ART), or None for a black box."""
+        ...
+
+    def audit_mode(self) -> AbstractContextManager[None]:
+        """A context in which the model is in evaluation mode, restored afterwards."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-native description for the report's model card."""
+        ...
 
 
 def resolve_device(device: str | None) -> str:
@@ -71,6 +116,11 @@ class TorchClassifier:
         if not torch.all(std > 0):
             raise ValueError("normalization std must be positive in every channel")
         return mean, std
+
+    @property
+    def normalization_tensors(self):
+        """(mean, std) as flat float32 tensors on the device, or None without normalization."""
+        return None if self._mean is None else (self._mean, self._std)
 
     def _normalize(self, x):
         if self._mean is None:
@@ -138,7 +188,7 @@ class TorchClassifier:
         }
 
 
-def as_classifier(model: Any, device: str | None = None, normalization=None, name: str = "model"):
+def as_classifier(model: Any, device: str | None = None, normalization=None, name: str = "model") -> Classifier:
     """The classifier adapter for ``model``: another plugin's, else the built-in one.
 
     ``name`` is the argument the model came in, for the errors (``model``, ``Transfer surrogate``).

@@ -35,9 +35,10 @@ def pytest_mlaudit_attacks():
 def pytest_mlaudit_adapt_model(model, device):
     """Return a classifier adapter for ``model``, or None to let others try.
 
-    The adapter must offer what :class:`pytest_mlaudit.adapters.TorchClassifier`
-    offers: ``logits(x)``, ``describe()``, ``n_classes``, ``device`` and the
-    ``audit_mode()`` context manager.
+    The adapter must implement the :class:`pytest_mlaudit.adapters.Classifier`
+    protocol, as :class:`~pytest_mlaudit.adapters.TorchClassifier` does: ``logits(x)``,
+    ``describe()``, ``n_classes``, ``device``, the ``audit_mode()`` context manager and,
+    for gradient attacks, ``differentiable``, ``logits_and_gradient`` and the rest.
     """
 
 

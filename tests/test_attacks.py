@@ -4,6 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 from tiny_models import digits, digits_cnn, digits_mlp
 

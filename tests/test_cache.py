@@ -4,6 +4,10 @@ import json
 import pickle
 
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 from torch import nn
 

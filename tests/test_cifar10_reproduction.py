@@ -8,6 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 import torch.nn.functional as F
 

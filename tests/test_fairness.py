@@ -2,6 +2,10 @@
 
 import numpy as np
 import pytest
+from extras import need
+
+need("fairlearn")
+
 from fairlearn import metrics as fm
 from fairness_example import GROUP, PRED, X, Y, FixedPredictions
 from outside_pytest import as_a_script

@@ -1,8 +1,12 @@
 """Bad input to the fairness audits: one clear error each, naming the argument."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from extras import need
+
+need("fairlearn")
+
+import pandas as pd
 from fairness_example import GROUP, PRED, X, Y, FixedPredictions
 from sklearn.linear_model import LogisticRegression
 

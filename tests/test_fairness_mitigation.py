@@ -1,6 +1,10 @@
 """Mitigation by post-processing (fairlearn's ThresholdOptimizer) against the unmitigated model."""
 
 import pytest
+from extras import need
+
+need("fairlearn")
+
 from sklearn.linear_model import LogisticRegression
 
 import pytest_mlaudit as mla

@@ -3,6 +3,10 @@ resampler comparison, assertions and bad input."""
 
 import numpy as np
 import pytest
+from extras import need
+
+need("imblearn")
+
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split

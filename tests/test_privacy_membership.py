@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-import torch
+from extras import needs
 from scipy.stats import beta
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
@@ -64,7 +64,10 @@ def test_losses_are_the_per_sample_cross_entropy(noisy):
     assert sample_losses(model, X_train, y_train) == pytest.approx(expected)
 
 
+@needs("torch")
 def test_torch_models_are_scored_from_their_logits(noisy):
+    import torch
+
     X_train, y_train, X_holdout, y_holdout = noisy
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(10, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))

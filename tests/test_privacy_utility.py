@@ -2,6 +2,10 @@
 
 import numpy as np
 import pytest
+from extras import need
+
+need("diffprivlib")
+
 from diffprivlib import BudgetAccountant
 from diffprivlib.models import GaussianNB as DPGaussianNB
 from diffprivlib.models import LogisticRegression as DPLogisticRegression

@@ -2,6 +2,10 @@
 
 import numpy as np
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 from torch import nn
 

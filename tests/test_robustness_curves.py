@@ -1,6 +1,10 @@
 """robustness_curve: robust accuracy with intervals at each eps, in one record."""
 
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 from tiny_models import digits, digits_mlp
 

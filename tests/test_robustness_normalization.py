@@ -2,6 +2,10 @@
 attacking an explicitly wrapped model, for native and ART attacks alike."""
 
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 
 import pytest_mlaudit as mla

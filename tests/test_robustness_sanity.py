@@ -1,6 +1,10 @@
 """The sanity checks every robustness audit runs, and strict=True turning them into gates."""
 
 import pytest
+from extras import need
+
+need("torch")
+
 import torch
 from tiny_models import digits, digits_mlp
 

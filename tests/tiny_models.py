@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def digits():
     """(X_train, y_train, X_test, y_test): flat float32 pixels in [0, 1], a fixed split."""
     from sklearn.datasets import load_digits
@@ -34,7 +34,7 @@ def _train(model, X, y, steps: int):
     return model.eval()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def digits_mlp():
     """64 -> 32 -> 10 MLP on flat digits (about 96% test accuracy)."""
     import torch
@@ -45,7 +45,7 @@ def digits_mlp():
     return _train(model, X, y, steps=100)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def digits_cnn():
     """A one-convolution CNN on 1x8x8 digit images."""
     import torch
@@ -59,7 +59,7 @@ def digits_cnn():
     return _train(model, X.reshape(-1, 1, 8, 8), y, steps=60)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def digits_logistic():
     from sklearn.linear_model import LogisticRegression
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from .. import validation
 from ..authoring import Audit, audit
+from ..dependencies import require
 from ..estimators import repeatable
 from . import inputs, recorded
 from .metrics import evaluate
@@ -87,6 +88,7 @@ def assert_disparate_impact(model, X, y, *, sensitive_features, at_least: float 
 
 def _measure(a: Audit, model, X, y, sensitive_features, positive_label, n_bootstrap) -> FairnessResult:
     """Validate the inputs, predict, evaluate, and record it all into ``a``."""
+    require("fairlearn", "fairness")
     n = inputs.n_rows(X, "X")
     y01, classes = validation.binary_labels(y, n, positive_label, "y")
     sensitive = validation.sensitive_features(sensitive_features, n)

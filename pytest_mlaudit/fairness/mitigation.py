@@ -14,6 +14,7 @@ from sklearn.base import clone
 
 from .. import validation
 from ..authoring import Audit, audit
+from ..dependencies import require
 from ..estimators import repeatable
 from ..records import Estimate
 from ..stats import paired_difference
@@ -69,6 +70,7 @@ def compare_mitigation(model, X_train, y_train, X_test, y_test, *, sensitive_fea
 
 def _compare(a: Audit, model, X_train, y_train, X_test, y_test, sensitive_train, sensitive_test,
              constraints, objective, prefit, positive_label, n_bootstrap) -> MitigationComparison:
+    require("fairlearn", "fairness")
     from fairlearn.postprocessing import ThresholdOptimizer
 
     if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))):

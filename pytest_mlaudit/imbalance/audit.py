@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from .. import extras, validation
+from ..dependencies import require
 from ..authoring import Audit, audit
 from ..estimators import repeatable, require_fitted
 from ..progress import Task
@@ -151,6 +152,7 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
     (``extras["points"]``).
     """
     with audit("imbalance", "resampler comparison", requirement=requirement) as a:
+        require("imblearn", "imbalance")
         if resamplers is None:
             resamplers = default_resamplers()
         if not isinstance(resamplers, dict) or not resamplers:
@@ -192,6 +194,7 @@ class _Split:
 def _measure(a: Audit, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit, leakage_guard,
              n_resamples) -> ImbalanceResult:
     """Validate, fit (unless prefit), evaluate on the test split, and record it all into ``a``."""
+    require("imblearn", "imbalance")
     data = _validated(a, model, X_train, y_train, X_test, y_test, positive_label, prefit, leakage_guard)
     if prefit:
         if resampler is not None:

@@ -2,10 +2,17 @@
 budget each model spent, and the fits themselves (optionally in parallel).
 
 A factory is ``factory(epsilon, seed) -> unfitted estimator``. An estimator counts as
-differentially private when it (or a pipeline step) has an ``epsilon`` parameter, the
-diffprivlib convention; its budget is read from the diffprivlib ``BudgetAccountant``
-the model spends into. Every model is built under a fresh accountant, so the audit
-neither spends from nor pollutes the user's default one.
+differentially private when it (or a pipeline step) has an ``epsilon`` parameter (or
+attribute), the diffprivlib convention. Any DP library works (a DP-SGD model trained
+with Opacus behind ``fit``/``predict``, for instance); diffprivlib is not needed.
+
+The budget each model spent: a diffprivlib model's is read from the diffprivlib
+``BudgetAccountant`` it spends into (every diffprivlib model is built under a fresh
+accountant, so the audit neither spends from nor pollutes the user's default one), and
+diffprivlib's ``PrivacyLeakWarning`` is an error. Any other model states its own
+accounting after ``fit``, in attributes: ``epsilon_`` (the epsilon it spent), ``delta_``
+(0 when absent) and ``accountant_`` (how it was accounted, e.g. "opacus RDP"); the
+audit reports them as stated.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import hashlib
 import math
 import re
 import warnings
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -21,7 +29,10 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .. import validation
+from ..dependencies import LIBRARIES, MissingExtraError, available, load
 from ..progress import Task
+
+DIFFPRIVLIB_ACCOUNTANT = "diffprivlib.BudgetAccountant"
 
 
 class PrivacyLeakError(ValueError):
@@ -38,6 +49,55 @@ class TrainedModel:
     spent: tuple[tuple[float, float], ...]  # (epsilon, delta) spends on the model's accountant
     digest: str | None  # hash of the learned state, to tell models apart
     leaks: tuple[str, ...]  # PrivacyLeakWarning messages raised during fit
+    accountant: str = DIFFPRIVLIB_ACCOUNTANT  # who accounted the spends
+
+
+def is_diffprivlib(model: Any) -> bool:
+    """Whether the model (or a pipeline step) is a diffprivlib estimator."""
+    return any(type(est).__module__.split(".")[0] == "diffprivlib" for est in estimators_of(model))
+
+
+def _diffprivlib() -> Any:
+    """diffprivlib when it is installed and imports, else None (the audit then needs no diffprivlib)."""
+    if not available("diffprivlib"):
+        return None
+    try:
+        import diffprivlib
+    except ImportError:
+        return None
+    return diffprivlib
+
+
+def compose(spends) -> tuple[float, float]:
+    """Sequential composition of (epsilon, delta) spends: epsilons add, deltas compose as 1 - prod(1 - delta).
+
+    The same arithmetic as diffprivlib's ``BudgetAccountant.total()`` without slack.
+    """
+    epsilon = 0.0
+    delta = 0.0
+    for e, _ in spends:
+        epsilon += float(e)
+    for _, d in sorted(spends, key=lambda spend: spend[1]):
+        delta += float(d) - delta * float(d)
+    return epsilon, delta
+
+
+def stated_accounting(model: Any) -> tuple[tuple[tuple[float, float], ...], str]:
+    """A non-diffprivlib model's own accounting after fit: ``epsilon_``, ``delta_``, ``accountant_``."""
+    for est in [model, *estimators_of(model)]:
+        epsilon = getattr(est, "epsilon_", None)
+        if epsilon is None:
+            continue
+        delta = getattr(est, "delta_", None)
+        accountant = getattr(est, "accountant_", None)
+        try:
+            spent = ((float(epsilon), float(0.0 if delta is None else delta)),)
+        except (TypeError, ValueError):
+            raise TypeError(f"{type(est).__name__}.epsilon_ and .delta_ must be numbers (the privacy spent), got "
+                            f"{epsilon!r} and {delta!r}") from None
+        name = f"{type(est).__name__}: {accountant}" if accountant else f"stated by {type(est).__name__} (epsilon_)"
+        return spent, name
+    return (), f"none stated by {type(model).__name__} (no epsilon_ attribute after fit)"
 
 
 def check_epsilons(epsilons: Any, name: str = "epsilons") -> tuple[float, ...]:
@@ -82,18 +142,26 @@ def estimators_of(model: Any) -> list[Any]:
 def declared_epsilon(model: Any) -> float | None:
     """Total epsilon of the estimator's ``epsilon`` parameters (pipeline steps summed), or None."""
     if not hasattr(model, "get_params"):
-        return None
+        epsilon = getattr(model, "epsilon", None)
+        return float(epsilon) if isinstance(epsilon, (int, float)) and not isinstance(epsilon, bool) else None
     values = [value for key, value in model.get_params(deep=True).items() if key == "epsilon" or key.endswith("__epsilon")]
+    if not values and isinstance(getattr(model, "epsilon", None), (int, float)):
+        values = [model.epsilon]
     return float(sum(values)) if values else None
 
 
 def build_model(factory: Callable, epsilon: float, seed: int) -> Any:
-    """``factory(epsilon, seed)`` under a fresh BudgetAccountant, checked to be an unfitted DP estimator."""
-    from diffprivlib import BudgetAccountant
-
-    with BudgetAccountant():
+    """``factory(epsilon, seed)`` (under a fresh diffprivlib BudgetAccountant when diffprivlib is installed),
+    checked to be an unfitted DP estimator."""
+    diffprivlib = _diffprivlib()
+    with diffprivlib.BudgetAccountant() if diffprivlib is not None else nullcontext():
         try:
             model = factory(epsilon, seed)
+        except ModuleNotFoundError as exc:
+            top = (exc.name or "").split(".")[0]
+            if top in LIBRARIES:
+                raise MissingExtraError(top, LIBRARIES[top][1], "factory(epsilon, seed)") from exc
+            raise ValueError(f"factory(epsilon, seed) raised {type(exc).__name__} at epsilon={epsilon:g}: {exc}") from exc
         except Exception as exc:
             error = TypeError if isinstance(exc, TypeError) else ValueError
             raise error(f"factory(epsilon, seed) raised {type(exc).__name__} at epsilon={epsilon:g}: {exc}") from exc
@@ -124,6 +192,13 @@ def check_baseline(baseline: Any) -> None:
 
 def fit_model(model: Any, X_train, y_train, X_test, y_test, epsilon: float, seed: int) -> TrainedModel:
     """Fit one DP model and keep what the audit needs: test correctness, budget spent, leaks."""
+    if not is_diffprivlib(model):
+        model.fit(X_train, y_train)
+        spent, accountant = stated_accounting(model)
+        correct = model.predict(X_test) == y_test
+        return TrainedModel(epsilon, seed, correct, spent, learned_state_digest(model), (), accountant)
+
+    load("diffprivlib", "privacy", "a diffprivlib model's privacy accounting")
     from diffprivlib import BudgetAccountant
     from diffprivlib.utils import PrivacyLeakWarning
 

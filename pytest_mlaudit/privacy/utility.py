@@ -37,10 +37,11 @@ class DPPoint:
     min: float
     max: float
     accuracies: tuple[float, ...]  # one per seed, in seed order
-    spent_epsilon: float  # per model, as its BudgetAccountant recorded it
+    spent_epsilon: float  # per model, as its BudgetAccountant recorded it (or the model stated it)
     spent_delta: float
-    composed_epsilon: float  # all seeds' models at this epsilon together (BudgetAccountant.total)
+    composed_epsilon: float  # all seeds' models at this epsilon together (sequential composition)
     composed_delta: float
+    accountant: str = training.DIFFPRIVLIB_ACCOUNTANT  # who accounted the spends
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def dp_utility(factory: Callable, X_train, y_train, X_test, y_test, *, epsilons,
     """Test accuracy of ``factory(epsilon, seed)`` models over ``seeds`` seeds at each epsilon.
 
     ``factory`` returns an unfitted DP estimator (e.g. ``diffprivlib.models.LogisticRegression(
-    epsilon=epsilon, data_norm=..., random_state=seed)``); ``baseline`` an unfitted
+    epsilon=epsilon, data_norm=..., random_state=seed)``, or any model with an ``epsilon``
+    parameter that states its spend after ``fit`` as ``epsilon_``, ``delta_`` and
+    ``accountant_``, such as a DP-SGD model trained with Opacus); ``baseline`` an unfitted
     non-private one, trained once for comparison. The report gets the privacy-utility
     curve and a per-epsilon table with the budget each model spent.
     """
@@ -149,12 +152,10 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seed
 
 
 def _point(epsilon: float, row: list[training.TrainedModel], confidence: float) -> DPPoint:
-    from diffprivlib import BudgetAccountant
-
     correct = np.stack([fit.correct for fit in row])
     accuracies = correct.mean(axis=1)
-    per_model = [BudgetAccountant(spent_budget=list(fit.spent)).total() if fit.spent else (0.0, 0.0) for fit in row]
-    composed = BudgetAccountant(spent_budget=[s for fit in row for s in fit.spent]).total() if row[0].spent else (0.0, 0.0)
+    per_model = [training.compose(fit.spent) if fit.spent else (0.0, 0.0) for fit in row]
+    composed = training.compose([s for fit in row for s in fit.spent]) if row[0].spent else (0.0, 0.0)
     return DPPoint(
         epsilon=epsilon,
         mean_accuracy=crossed_proportion(correct, confidence),
@@ -167,7 +168,13 @@ def _point(epsilon: float, row: list[training.TrainedModel], confidence: float) 
         spent_delta=float(max(d for _, d in per_model)),
         composed_epsilon=float(composed[0]),
         composed_delta=float(composed[1]),
+        accountant=_accountants(row),
     )
+
+
+def _accountants(fits) -> str:
+    names = list(dict.fromkeys(fit.accountant for fit in fits))
+    return "; ".join(names)
 
 
 def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int, confidence: float) -> Estimate | None:
@@ -185,14 +192,18 @@ def _record_checks(a: Audit, grid: list[list[training.TrainedModel]]) -> None:
     fits = [fit for row in grid for fit in row]
     unaccounted = [fit for fit in fits if not fit.spent]
     overspent = [fit for fit in fits if fit.spent and sum(e for e, _ in fit.spent) > fit.epsilon * (1 + 1e-9)]
-    detail = f"{len(fits)} models; each spent its requested epsilon on its diffprivlib BudgetAccountant"
+    accountant = _accountants(fits)
+    detail = f"{len(fits)} models; each spent its requested epsilon, accounted by {accountant}"
     if unaccounted:
-        detail = f"{len(unaccounted)} of {len(fits)} models recorded no spend on a diffprivlib BudgetAccountant"
+        detail = (f"{len(unaccounted)} of {len(fits)} models recorded no spend (on a diffprivlib BudgetAccountant, "
+                  f"or stated as epsilon_ after fit): {unaccounted[0].accountant}")
     elif overspent:
         fit = overspent[0]
         detail = (f"{len(overspent)} of {len(fits)} models spent more than requested, e.g. "
                   f"{sum(e for e, _ in fit.spent):g} for epsilon={fit.epsilon:g}")
     a.check("privacy budget accounted", not unaccounted and not overspent, detail)
+    if not any(fit.accountant == training.DIFFPRIVLIB_ACCOUNTANT for fit in fits):
+        return  # PrivacyLeakWarning is diffprivlib's: other libraries' models have no such check
     leaky = [fit for fit in fits if fit.leaks]
     a.check("no privacy leak", not leaky,
                f"{len(leaky)} models read a bound from the private data: {leaky[0].leaks[0].splitlines()[0]}"
@@ -201,12 +212,19 @@ def _record_checks(a: Audit, grid: list[list[training.TrainedModel]]) -> None:
 
 def _budget_summary(points: tuple[DPPoint, ...], n_seeds: int) -> dict:
     return {
-        "accountant": "diffprivlib.BudgetAccountant, one per model",
+        "accountant": _accountant_summary(points),
         "per_model": [{"epsilon": p.spent_epsilon, "delta": p.spent_delta} for p in points],
         "models_trained": n_seeds * len(points),
         "note": "each released model is (epsilon, delta)-DP; the audit itself trained every model on the same data, "
                 "so releasing all of them would compose to the sums in the budget table",
     }
+
+
+def _accountant_summary(points) -> str:
+    names = list(dict.fromkeys(p.accountant for p in points))
+    if names == [training.DIFFPRIVLIB_ACCOUNTANT]:
+        return "diffprivlib.BudgetAccountant, one per model"
+    return "; ".join(names)
 
 
 def _curve(points, baseline: Estimate | None, n_seeds: int) -> extras.Curve:
@@ -237,6 +255,6 @@ def _accuracy_table(points, baseline: Estimate | None) -> extras.Table:
 
 def _budget_table(points, n_seeds: int) -> extras.Table:
     rows = [[p.epsilon, p.spent_epsilon, p.spent_delta, n_seeds, p.composed_epsilon, p.composed_delta] for p in points]
-    return extras.Table("Privacy budget (diffprivlib BudgetAccountant)",
+    return extras.Table(f"Privacy budget ({_accountant_summary(points)})",
                         columns=["requested epsilon", "spent epsilon per model", "spent delta per model", "models",
                                  "composed epsilon (all models)", "composed delta (all models)"], rows=rows)

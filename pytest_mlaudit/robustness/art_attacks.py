@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dependencies import load
 from ..validation import positive_int, positive_number
 from .geometry import budget, first_misclassified, norm_label, norm_name, perturbation_size
 
@@ -44,6 +45,7 @@ def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
         n_classes = classifier.logits(x[:1]).shape[1]
     module = classifier.torch_module()
     if module is None:
+        load("art", "robustness", "this ART-backed attack")
         from art.estimators.classification import BlackBoxClassifier
 
         def predict(array):
@@ -54,12 +56,13 @@ def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
         return BlackBoxClassifier(predict, input_shape=tuple(x.shape[1:]), nb_classes=n_classes,
                                   clip_values=clip_values)
 
+    load("art", "robustness", "this ART-backed attack")
     from art.estimators.classification import PyTorchClassifier
 
     preprocessing = None
-    if classifier.normalization is not None:
+    if classifier.normalization_tensors is not None:
         shape = [-1] + [1] * (x.dim() - 2)
-        preprocessing = (classifier._mean.cpu().numpy().reshape(shape), classifier._std.cpu().numpy().reshape(shape))
+        preprocessing = tuple(t.cpu().numpy().reshape(shape) for t in classifier.normalization_tensors)
     return PyTorchClassifier(
         model=_Float32Inputs(module),
         loss=torch.nn.CrossEntropyLoss(),
@@ -145,6 +148,7 @@ class CarliniWagnerL2:
         positive_int(self.batch_size, "CarliniWagnerL2 batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import CarliniL2Method
 
         def make(estimator):
@@ -180,6 +184,7 @@ class DeepFool:
         positive_int(self.batch_size, "DeepFool batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import DeepFool as ArtDeepFool
 
         def make(estimator):
@@ -217,6 +222,7 @@ class HopSkipJump:
             positive_int(getattr(self, name), f"HopSkipJump {name}")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import HopSkipJump as ArtHopSkipJump
 
         def make(estimator):
@@ -279,6 +285,7 @@ class Square:
         positive_int(self.batch_size, "Square batch_size")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        load("art", "robustness", "this ART-backed attack")
         from art.attacks.evasion import SquareAttack
 
         if x.dim() != 4:

@@ -24,6 +24,7 @@ import numpy as np
 from .. import validation
 from ..adapters import as_classifier
 from ..authoring import Audit, audit
+from ..dependencies import require
 from ..progress import Task
 from ..records import Check, Estimate, SanityChecked
 from ..stats import paired_difference, proportion
@@ -270,6 +271,7 @@ def attack_generator(a: Audit) -> Any:
 def _measure(a: Audit, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples,
              strict) -> RobustnessResult:
     """Measure one attack on the model and record the four metrics into ``a``."""
+    require("torch", "robustness")
     require_attack(attack)
     attack_params = describe_attack(attack)
     audited = prepare(a, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..authoring import Audit, audit
+from ..dependencies import require
 from ..extras import Curve, Series
 from ..records import Check, Estimate, SanityChecked
 from ..stats import proportion
@@ -109,6 +110,7 @@ def _thresholds(at_least: Any, at_most: Any, count: int) -> list[dict[str, Any]]
 def _measure_curve(a: Audit, model, X, y, attack, eps, clip, batch_size, device, normalization,
                    sanity_samples, strict) -> RobustnessCurve:
     """Run the sweep and record the clean accuracy, one metric per eps and the curve into ``a``."""
+    require("torch", "robustness")
     require_attack(attack)
     eps_values = sorted(_eps_values(eps))
     attacks = [at_eps(attack, value) for value in eps_values]
