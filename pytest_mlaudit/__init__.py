@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
     "terminal_writer": "progress",
     "MissingExtraError": "dependencies",
+    # the model adapter contract, for attacks and adapters of other plugins and for adversarial training
+    **dict.fromkeys(("Classifier", "as_classifier"), "adapters"),
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
@@ -52,9 +54,12 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = list(_EXPORTS)
 
-# The audit functions (the lower-case names but the helpers for fixtures) are what the `mlaudit` fixture exposes.
-_FIXTURE_HELPERS = ("terminal_writer",)
-AUDIT_FUNCTIONS = tuple(name for name in __all__ if name[0].islower() and name not in _FIXTURE_HELPERS)
+# The `mlaudit` fixture exposes every public function; the audit functions are those but the
+# helpers for writing audits and fixtures.
+FUNCTIONS = tuple(name for name in __all__ if name[0].islower())
+HELPERS = ("as_classifier", "audit", "bootstrap", "independent_difference", "paired_difference", "proportion",
+           "settings", "terminal_writer")
+AUDIT_FUNCTIONS = tuple(name for name in FUNCTIONS if name not in HELPERS)
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from . import AUDIT_FUNCTIONS, hookspecs, progress
+from . import FUNCTIONS, hookspecs, progress
 from .authoring import requirement_list
 from .compliance import load_mapping
 from .records import AuditRecord, json_tree
@@ -430,14 +430,14 @@ class AuditFixture:
         self.settings = settings
 
     def __getattr__(self, name: str) -> Any:
-        if name in AUDIT_FUNCTIONS:
+        if name in FUNCTIONS:
             import pytest_mlaudit
 
             return getattr(pytest_mlaudit, name)
-        raise AttributeError(f"the mlaudit fixture has no attribute {name!r}; audit functions: {', '.join(AUDIT_FUNCTIONS)}")
+        raise AttributeError(f"the mlaudit fixture has no attribute {name!r}; audit functions: {', '.join(FUNCTIONS)}")
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(AUDIT_FUNCTIONS))
+        return sorted(set(super().__dir__()) | set(FUNCTIONS))
 
     @property
     def records(self) -> list[AuditRecord]:

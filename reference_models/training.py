@@ -100,15 +100,13 @@ def adversarial_training(model: Any, X: Any, y: Any, config: AdversarialConfig, 
     """
     import torch
 
-    from pytest_mlaudit.adapters import TorchClassifier
+    import pytest_mlaudit as mla
 
-    from pytest_mlaudit import FGSM
-
-    attack = FGSM(eps=config.eps) if attack is None else attack
+    attack = mla.FGSM(eps=config.eps) if attack is None else attack
     low, high = (torch.as_tensor(bound, dtype=torch.float32, device=device) for bound in clip)
 
     def loss(module, xb, yb):
-        classifier = TorchClassifier(module, device=device)
+        classifier = mla.as_classifier(module, device=device)
         with classifier.audit_mode():
             x_adv = attack.generate(classifier, xb, yb, (low, high))
         return mixed_loss(module, xb, x_adv, yb, config.clean_weight)
