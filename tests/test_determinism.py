@@ -135,8 +135,10 @@ def test_another_seed_moves_the_bootstrap_intervals(runs):
 def test_another_seed_changes_the_resampling_seeds(runs):
     nodeid = f"{BIAS}::test_three_pipelines_side_by_side_with_the_papers_numbers[generated]"
     before, after = by_nodeid(runs["serial"][0], nodeid)[nodeid], by_nodeid(runs["seed 1"][0], nodeid)[nodeid]
-    for arm in ("original", "SMOTE", "undersampling"):
-        assert after["params"][f"{arm}/resampler_seed"] != before["params"][f"{arm}/resampler_seed"]
+    for arm in ("SMOTE", "undersampling"):
+        seed_before, seed_after = (run["params"][f"{arm}/seeds"]["resampler"]["random_state"] for run in (before, after))
+        assert seed_before["set_by"] == seed_after["set_by"] == "user" and seed_before["seed"] != seed_after["seed"]
+    assert before["params"]["original/seeds"] == {"model": {"xgbclassifier__random_state": {"seed": 42, "set_by": "user"}}}
 
 
 @needs("diffprivlib")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import clone
 
 from .. import validation
 from ..authoring import Audit, audit
 from ..dependencies import require
-from ..estimators import repeatable
+from ..estimators import repeatable, seeded_clone
 from ..records import Estimate
 from ..stats import paired_difference
 from . import inputs, recorded
@@ -90,7 +89,8 @@ def _compare(a: Audit, model, X_train, y_train, X_test, y_test, sensitive_train,
         inputs.check_prefit(model, positive_label)
         fitted, fitted_label, fitted_classes = model, positive_label, classes
     else:
-        fitted = inputs.model_call("model.fit(X_train, y_train)", clone(model).fit, X_train, y_train01)
+        estimator, a.params["seeds"] = seeded_clone(model, a.seed("model"))
+        fitted = inputs.model_call("model.fit(X_train, y_train)", estimator.fit, X_train, y_train01)
         fitted_label, fitted_classes = 1, [0, 1]
     mitigator = ThresholdOptimizer(estimator=fitted, constraints=constraints, objective=objective, prefit=True,
                                    predict_method="auto")

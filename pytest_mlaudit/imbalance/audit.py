@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 
 from .. import extras, validation
 from ..dependencies import require
 from ..authoring import Audit, audit
-from ..estimators import repeatable, require_fitted
+from ..estimators import repeatable, require_fitted, seeded_clone
 from ..progress import Task
 from ..records import Check, Estimate, SanityChecked
 from ..stats import proportion
@@ -163,9 +162,8 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
             for name, sampler in resamplers.items():
                 if not isinstance(name, str):
                     raise TypeError(f"resamplers keys must be names (str), got {name!r}")
-                seed = a.seed(f"resampler/{name}")
-                fitted = _fit(model, data, sampler, seed, f"resamplers[{name!r}]")
-                a.params[f"{name}/resampler_seed"] = seed
+                fitted, seeds = _fit(model, data, sampler, a.seed(f"resampler/{name}"), f"resamplers[{name!r}]")
+                a.params[f"{name}/seeds"] = seeds
                 results[name] = _evaluate(a, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
                 for metric, estimate in results[name].estimates().items():
                     a.metric(f"{name}/{metric}", estimate)
@@ -203,9 +201,8 @@ def _measure(a: Audit, model, X_train, y_train, X_test, y_test, resampler, posit
                               "without prefit to let the audit fit a clone")
         fitted = model
     else:
-        seed = a.seed("resampler")
-        fitted = _fit(model, data, resampler, seed, "resampler")
-        a.params["resampler_seed"] = seed
+        fitted, seeds = _fit(model, data, resampler, a.seed("resampler"), "resampler")
+        a.params["seeds"] = seeds
     a.describe_model(fitted)
     a.params["resampler"] = _sampler_name(resampler)
     result = _evaluate(a, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
@@ -272,29 +269,25 @@ def _class_counts(y) -> dict[str, int]:
     return {str(int(c)): int(k) for c, k in zip(classes, counts)}
 
 
-def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str):
-    """A clone of ``model`` fitted on the training split, resampled by a clone of ``resampler``.
+def _fit(model, data: _Split, resampler, seed: int, resampler_arg: str) -> tuple[Any, dict[str, Any]]:
+    """A clone of ``model`` fitted on the training split, resampled by a clone of ``resampler``; and the seeds used.
 
-    ``seed`` becomes the resampler's ``random_state`` where the user left it None (it is
-    recorded in the params as ``resampler_seed``).
+    Every ``random_state`` left at None, in the model (each pipeline step) and in the
+    resampler (and its inner estimators), becomes ``seed``; one the user set is kept.
+    The seeds are returned as ``{"model": {...}, "resampler": {...}}`` for the record.
     """
     try:
-        estimator = clone(model)
+        estimator, model_seeds = seeded_clone(model, seed)
     except TypeError as exc:
-        raise TypeError(f"model must be a scikit-learn compatible estimator (clone failed): {exc}") from None
+        raise TypeError(f"model must be a scikit-learn compatible estimator: {exc}") from None
+    seeds: dict[str, Any] = {"model": model_seeds}
     if resampler is not None:
-        estimator = _with_resampler(estimator, _seeded(resampler, seed, resampler_arg))
-    return estimator.fit(data.X_train, data.y_train)
-
-
-def _seeded(resampler, seed: int, name: str):
-    """A clone of ``resampler`` whose unset ``random_state`` (here and in nested samplers) is ``seed``."""
-    if not callable(getattr(resampler, "fit_resample", None)):
-        raise TypeError(f"{name} must be an imbalanced-learn sampler (with fit_resample), got {type(resampler).__name__}")
-    sampler = clone(resampler)
-    unset = {key: seed for key, value in sampler.get_params(deep=True).items()
-             if (key == "random_state" or key.endswith("__random_state")) and value is None}
-    return sampler.set_params(**unset)
+        if not callable(getattr(resampler, "fit_resample", None)):
+            raise TypeError(f"{resampler_arg} must be an imbalanced-learn sampler (with fit_resample), "
+                            f"got {type(resampler).__name__}")
+        sampler, seeds["resampler"] = seeded_clone(resampler, seed)
+        estimator = _with_resampler(estimator, sampler)
+    return estimator.fit(data.X_train, data.y_train), seeds
 
 
 def _with_resampler(estimator, sampler):

@@ -10,14 +10,14 @@ at least this well"). Seeds derive from ``--mlaudit-seed``, so a run is reproduc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
-from sklearn.base import clone
 
 from .. import extras, validation
 from ..adapters import describe_model
 from ..authoring import Audit, audit
+from ..estimators import seeded_clone
 from ..records import Estimate
 from ..stats import crossed_proportion, proportion, quantile_interval
 from . import training
@@ -122,7 +122,10 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seed
     grid = training.train_all(factory, X_train, y_train, X_test, y_test, epsilons, seed_list,
                               allow_privacy_leak)
     points = tuple(_point(epsilon, row, confidence) for epsilon, row in zip(epsilons, grid))
-    baseline_accuracy = _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed_list[0], confidence)
+    baseline_accuracy, baseline_seeds = _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed_list[0],
+                                                           confidence)
+    if baseline is not None:
+        a.params["baseline_seeds"] = baseline_seeds
 
     example = training.build_model(factory, epsilons[0], seed_list[0])
     a.describe_model(example)
@@ -177,15 +180,15 @@ def _accountants(fits) -> str:
     return "; ".join(names)
 
 
-def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int, confidence: float) -> Estimate | None:
+def _baseline_accuracy(baseline, X_train, y_train, X_test, y_test, seed: int,
+                       confidence: float) -> tuple[Estimate | None, dict[str, Any]]:
+    """The non-private baseline's test accuracy (a clone, seeded where the user left random_state None)."""
     if baseline is None:
-        return None
-    model = clone(baseline)
-    if "random_state" in model.get_params(deep=False):
-        model.set_params(random_state=seed)
+        return None, {}
+    model, seeds = seeded_clone(baseline, seed)
     model.fit(X_train, y_train)
     correct = int((model.predict(X_test) == y_test).sum())
-    return proportion(correct, int(y_test.shape[0]), confidence)
+    return proportion(correct, int(y_test.shape[0]), confidence), seeds
 
 
 def _record_checks(a: Audit, grid: list[list[training.TrainedModel]]) -> None:
