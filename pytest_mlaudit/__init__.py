@@ -42,10 +42,10 @@ _EXPORTS: dict[str, str] = {
                      "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),
     "LeakageError": "imbalance.leakage",
     # fairness
-    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics"), "fairness.results"),
+    **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison"), "fairness.results"),
     **dict.fromkeys(("assert_demographic_parity", "assert_disparate_impact", "assert_equalized_odds", "fairness"),
                     "fairness.audit"),
-    **dict.fromkeys(("MitigationComparison", "compare_mitigation"), "fairness.mitigation"),
+    "compare_mitigation": "fairness.mitigation",
     # privacy
     **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",

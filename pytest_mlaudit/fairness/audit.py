@@ -2,26 +2,8 @@
 four-fifths rule. Mitigation by post-processing is in :mod:`.mitigation`, the metrics
 and their intervals in :mod:`.metrics`.
 
-The values come from one fairlearn ``MetricFrame`` per partition of the samples: the
-per-group rates from ``by_group``, the disparities from its ``difference()`` and
-``ratio()`` "between groups" (the largest minus the smallest group value, or the
-smallest over the largest), which is how fairlearn's ``demographic_parity_difference``
-/ ``_ratio``, ``equalized_odds_difference`` (worst case of the TPR and FPR
-differences) and ``equal_opportunity_difference`` compute them; calling those four
-functions would build four more frames for the same numbers (tests compare with them).
-With several sensitive features the groups are their intersections, as in fairlearn;
-each feature alone is reported beside them.
-
-The intervals come from each group's confusion counts (true and false positives and
-negatives). Per-group rates get Wilson intervals. The disparities get a percentile
-bootstrap stratified by group: resampling a group's samples with replacement is
-exactly a multinomial draw of its four confusion counts from their observed shares, so
-each of the ``n_bootstrap`` replicates costs a few array operations rather than a
-``MetricFrame`` (about a millisecond each, and a thousand of them per audit). The
-statistics are recomputed from the counts for the replicates; a check in every record
-confirms that the same formulas on the observed counts reproduce fairlearn's values.
-A range over groups is biased upwards in small groups, and so is its bootstrap
-distribution: read the interval of a difference near 0 with that in mind.
+How the values and their intervals are computed (one fairlearn ``MetricFrame`` per
+partition, a count-based bootstrap stratified by group) is told in :mod:`.metrics`.
 """
 
 from __future__ import annotations

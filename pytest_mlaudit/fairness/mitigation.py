@@ -7,7 +7,6 @@ in accuracy beside the disparities.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from ..records import Estimate
 from ..stats import paired_difference
 from . import inputs, recorded
 from .metrics import evaluate
-from .results import FairnessResult
+from .results import FairnessResult, MitigationComparison
 
 CONSTRAINTS = (
     "demographic_parity", "equalized_odds", "true_positive_rate_parity", "false_positive_rate_parity",
@@ -28,18 +27,6 @@ CONSTRAINTS = (
 # the objectives ThresholdOptimizer supports: any for a single-rate constraint, only these two for equalized odds
 OBJECTIVES = ("accuracy_score", "balanced_accuracy_score", "selection_rate", "true_positive_rate", "true_negative_rate")
 EQUALIZED_ODDS_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
-
-
-@dataclass(frozen=True)
-class MitigationComparison:
-    """The same test split judged with and without post-processing; ``accuracy_change``
-    is mitigated minus unmitigated accuracy (paired on the test samples)."""
-
-    unmitigated: FairnessResult
-    mitigated: FairnessResult
-    accuracy_change: Estimate
-    constraints: str
-    objective: str
 
 
 def compare_mitigation(model, X_train, y_train, X_test, y_test, *, sensitive_features_train,
