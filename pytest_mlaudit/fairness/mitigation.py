@@ -14,11 +14,10 @@ from .. import validation
 from ..authoring import Audit, audit
 from ..dependencies import require
 from ..estimators import repeatable, seeded_clone
-from ..records import Estimate
 from ..stats import paired_difference
 from . import inputs, recorded
 from .metrics import evaluate
-from .results import FairnessResult, MitigationComparison
+from .results import MitigationComparison
 
 CONSTRAINTS = (
     "demographic_parity", "equalized_odds", "true_positive_rate_parity", "false_positive_rate_parity",
