@@ -269,7 +269,7 @@ class ReportController:
         """SIGTERM ends the run like Ctrl-C, so what was measured is written as an INCOMPLETE report."""
         self.session.run.interrupted = "terminated (SIGTERM)"
         if self._writing:
-            self._terminated = True  # finish writing the reports first
+            self._terminated = True  # finish the reports; the run then ends as interrupted
             return
         raise KeyboardInterrupt("SIGTERM")
 
@@ -323,6 +323,17 @@ class ReportController:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        self._writing = True  # from here on SIGTERM waits for the reports
+        try:
+            self._finish(exitstatus)
+        finally:
+            self._writing = False
+            shutil.rmtree(self.journals, ignore_errors=True)
+        if self._terminated:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+
+    def _finish(self, exitstatus) -> None:
+        """Complete the run's facts and records, then write the reports."""
         run = self.session.run
         run.exit_status = int(exitstatus)
         if int(exitstatus) == pytest.ExitCode.INTERRUPTED and not run.interrupted and not run.collection_errors:
@@ -342,14 +353,7 @@ class ReportController:
             return
         from .report import write_reports
 
-        self._writing = True
-        try:
-            self.session.written, self.write_failures = write_reports(self.session, self.config.hook)
-        finally:
-            self._writing = False
-            shutil.rmtree(self.journals, ignore_errors=True)
-        if self._terminated:
-            raise KeyboardInterrupt("SIGTERM")
+        self.session.written, self.write_failures = write_reports(self.session, self.config.hook)
 
     def _recover_from_journals(self) -> None:
         """Records a crashed or interrupted worker made but never sent on a test report."""
