@@ -231,8 +231,26 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and failure is not None and not any(failure is exc for exc in test.audit_exceptions):
         report.mlaudit_outside_failure = True
     report.mlaudit_records = [record.to_dict() for record in phase_records]
+    if phase_records and item.config.stash[SESSION_KEY].settings.report_path is not None:
+        report.mlaudit_charts = _drawn_charts(report.mlaudit_records)
     item.stash[REPORTED_KEY] = len(test.records)
     return report
+
+
+def _drawn_charts(records: list[dict]) -> list[list[dict]]:
+    """Each record's charts drawn here, where it was made (on an xdist worker, in parallel), not by the controller.
+
+    A record whose charts cannot be drawn here gets an empty list: the controller draws them.
+    """
+    from .report.charts import drawn_where_recorded
+
+    drawn = []
+    for record in records:
+        try:
+            drawn.append(drawn_where_recorded(record["extras"], record["nodeid"], record["index"]))
+        except Exception:  # noqa: BLE001  a chart must never fail a test; the controller retries it
+            drawn.append([])
+    return drawn
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -259,6 +277,7 @@ class ReportController:
         self.outcomes: dict[str, str] = {}
         self.finished: set[str] = set()  # tests whose teardown was reported
         self.write_failures: list[str] = []
+        self.drawn: dict[tuple[str, int], list[dict]] = {}  # (nodeid, index) -> charts drawn with the record
         self._writing = False
         self._terminated = False
         self._previous_sigterm = None
@@ -305,6 +324,9 @@ class ReportController:
         records = getattr(report, "mlaudit_records", None)
         if records:
             self.session.add_records([AuditRecord.from_dict(r) for r in records])
+            for record, charts in zip(records, getattr(report, "mlaudit_charts", None) or []):
+                if charts:
+                    self.drawn[(record["nodeid"], record["index"])] = charts
         if report.when == "teardown":
             self.finished.add(report.nodeid)
         previous = self.outcomes.get(report.nodeid)
@@ -344,7 +366,7 @@ class ReportController:
 
         self._writing = True
         try:
-            self.session.written, self.write_failures = write_reports(self.session, self.config.hook)
+            self.session.written, self.write_failures = write_reports(self.session, self.config.hook, self.drawn)
         finally:
             self._writing = False
             shutil.rmtree(self.journals, ignore_errors=True)
