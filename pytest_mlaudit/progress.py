@@ -19,8 +19,9 @@ per :data:`EVERY_S`, so quick work prints nothing; work that printed ends with a
 line saying it is done (instead of its last step, never after it).
 
 Each piece of work keeps one line: its label (the text before the first ``": "``,
-with parenthesized details dropped, so ``training paper CNN (digits (UCI, 8x8)),
-FGSM: epoch 3/10`` shows as ``training paper CNN, FGSM: epoch 3/10``). On a terminal
+with long parenthesized details dropped, so ``training paper CNN (scikit-learn
+load_digits (UCI optical digits, 8x8)), FGSM: epoch 3/10`` shows as ``training paper
+CNN, FGSM: epoch 3/10``; a short one such as ``(eps=0.1, Linf)`` stays). On a terminal
 the line is rewritten in place; in a log (no TTY) a label prints at most once per
 :data:`LOG_EVERY_S`, and always its last step (``10/10``, ``done``). Imports nothing
 heavy (the plugin loads it in every run).
@@ -37,7 +38,8 @@ Writer = Callable[[str], None]
 EVERY_S = 2.0
 LOG_EVERY_S = 10.0
 PREFIX = "mlaudit: "
-_PARENTHESIZED = re.compile(r"\s*\([^()]*\)")
+_PARENTHESIZED = re.compile(r"\s*\((?:[^()]|\([^()]*\))*\)")
+LONG_DETAIL = 24  # characters: a parenthesized detail this long (a data set's description) is dropped
 _LAST_STEP = re.compile(r"\b(\d+)/\1\b|: done\b")
 
 _writer: Writer | None = None
@@ -66,10 +68,10 @@ def terminal_writer(config: Any) -> Writer | None:
 
 
 def short(message: str) -> tuple[str, str]:
-    """``(label, message)`` with the label's parenthesized details dropped; the label is the text before ``": "``."""
+    """``(label, message)`` with the label's long parenthesized details dropped; the label is the text before ``": "``."""
     label, separator, rest = message.partition(": ")
-    while _PARENTHESIZED.search(label):
-        label = _PARENTHESIZED.sub("", label)
+    label = _PARENTHESIZED.sub(lambda m: "" if len(m.group(0).strip()) >= LONG_DETAIL or m.group(0).count("(") > 1
+                               else m.group(0), label)
     return label, label + separator + rest
 
 

@@ -129,7 +129,7 @@ def _param(value: Any, key: str = "", depth: int = 0):
         shown = ", ".join(_value(item) for item in value[:SHOWN_ITEMS])
         if len(value) > SHOWN_ITEMS:
             return Markup('<span title="{}">{}, … ({} values)</span>').format(_value(value), shown, len(value))
-        return escape(shown if value else "none")
+        return escape(shown) if value else _none("an empty list")
     return escape(_value(value))
 
 
