@@ -213,10 +213,15 @@ def _on_record(item: pytest.Item, record: AuditRecord, journal: Journal | None) 
         journal.append(record)
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
     test = item.stash.get(TEST_KEY, None)
+    if test is not None and call.excinfo is not None:
+        _hide_audit_frames(item, call.excinfo, test.audit_exceptions)
+    report = yield
     if test is None:
         return report
     reported = item.stash[REPORTED_KEY]
@@ -235,6 +240,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.mlaudit_charts = _drawn_charts(report.mlaudit_records)
     item.stash[REPORTED_KEY] = len(test.records)
     return report
+
+
+def _hide_audit_frames(item: pytest.Item, excinfo: pytest.ExceptionInfo,
+                       audit_exceptions: list[BaseException]) -> None:
+    """A missed gate's traceback ends at the user's call, the line that ran the audit.
+
+    ``__tracebackhide__`` cannot do it alone: pytest cuts the traceback at the test
+    function and rebuilds it from the raw chain, and the ``with mla.audit(...)`` block
+    exits through ``contextlib``. So the chain is ended at the last frame outside this
+    package (and ``contextlib``). ``--fulltrace`` keeps every frame.
+    """
+    if item.config.getoption("fulltrace", False):
+        return
+    if not isinstance(excinfo.value, AssertionError) or not any(excinfo.value is exc for exc in audit_exceptions):
+        return
+    last_outside, frame = None, excinfo.tb
+    while frame is not None:
+        if not _internal(Path(frame.tb_frame.f_code.co_filename)):
+            last_outside = frame
+        elif last_outside is not None:
+            last_outside.tb_next = None
+            excinfo.traceback = type(excinfo.traceback)(excinfo.tb)
+            return
+        frame = frame.tb_next
+
+
+def _internal(path: Path) -> bool:
+    return path.name == "contextlib.py" or PACKAGE_DIR in path.parents
 
 
 def _drawn_charts(records: list[dict]) -> list[list[dict]]:
