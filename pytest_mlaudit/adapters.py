@@ -258,7 +258,24 @@ def describe_model(model: Any) -> dict[str, Any]:
         description["params"] = {name: _jsonable_params(step) for name, step in steps}
     elif hasattr(model, "get_params"):
         description["params"] = _jsonable_params(model)
+        description["changed_params"] = _changed_params(model, description["params"])
     return description
+
+
+def _changed_params(estimator: Any, params: dict[str, Any]) -> list[str]:
+    """The parameters set away from the constructor's defaults (scikit-learn's convention), for a short name."""
+    import inspect
+
+    try:
+        signature = inspect.signature(type(estimator).__init__)
+    except (TypeError, ValueError):
+        return sorted(params)
+    changed = []
+    for name, value in params.items():
+        parameter = signature.parameters.get(name)
+        if parameter is None or parameter.default is inspect.Parameter.empty or jsonable(parameter.default) != value:
+            changed.append(name)
+    return changed
 
 
 def _jsonable_params(estimator: Any) -> dict[str, Any]:

@@ -213,10 +213,15 @@ def _on_record(item: pytest.Item, record: AuditRecord, journal: Journal | None) 
         journal.append(record)
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
     test = item.stash.get(TEST_KEY, None)
+    if test is not None and call.excinfo is not None:
+        _hide_audit_frames(item, call.excinfo, test.audit_exceptions)
+    report = yield
     if test is None:
         return report
     reported = item.stash[REPORTED_KEY]
@@ -231,8 +236,54 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.failed and failure is not None and not any(failure is exc for exc in test.audit_exceptions):
         report.mlaudit_outside_failure = True
     report.mlaudit_records = [record.to_dict() for record in phase_records]
+    if phase_records and item.config.stash[SESSION_KEY].settings.report_path is not None:
+        report.mlaudit_charts = _drawn_charts(report.mlaudit_records)
     item.stash[REPORTED_KEY] = len(test.records)
     return report
+
+
+def _hide_audit_frames(item: pytest.Item, excinfo: pytest.ExceptionInfo,
+                       audit_exceptions: list[BaseException]) -> None:
+    """A missed gate's traceback ends at the user's call, the line that ran the audit.
+
+    ``__tracebackhide__`` cannot do it alone: pytest cuts the traceback at the test
+    function and rebuilds it from the raw chain, and the ``with mla.audit(...)`` block
+    exits through ``contextlib``. So the chain is ended at the last frame outside this
+    package (and ``contextlib``). ``--fulltrace`` keeps every frame.
+    """
+    if item.config.getoption("fulltrace", False):
+        return
+    if not isinstance(excinfo.value, AssertionError) or not any(excinfo.value is exc for exc in audit_exceptions):
+        return
+    last_outside, frame = None, excinfo.tb
+    while frame is not None:
+        if not _internal(Path(frame.tb_frame.f_code.co_filename)):
+            last_outside = frame
+        elif last_outside is not None:
+            last_outside.tb_next = None
+            excinfo.traceback = type(excinfo.traceback)(excinfo.tb)
+            return
+        frame = frame.tb_next
+
+
+def _internal(path: Path) -> bool:
+    return path.name == "contextlib.py" or PACKAGE_DIR in path.parents
+
+
+def _drawn_charts(records: list[dict]) -> list[list[dict]]:
+    """Each record's charts drawn here, where it was made (on an xdist worker, in parallel), not by the controller.
+
+    A record whose charts cannot be drawn here gets an empty list: the controller draws them.
+    """
+    from .report.charts import drawn_where_recorded
+
+    drawn = []
+    for record in records:
+        try:
+            drawn.append(drawn_where_recorded(record["extras"], record["nodeid"], record["index"]))
+        except Exception:  # noqa: BLE001  a chart must never fail a test; the controller retries it
+            drawn.append([])
+    return drawn
 
 
 def _failure_message(report: pytest.TestReport) -> str:
@@ -259,6 +310,7 @@ class ReportController:
         self.outcomes: dict[str, str] = {}
         self.finished: set[str] = set()  # tests whose teardown was reported
         self.write_failures: list[str] = []
+        self.drawn: dict[tuple[str, int], list[dict]] = {}  # (nodeid, index) -> charts drawn with the record
         self._writing = False
         self._terminated = False
         self._previous_sigterm = None
@@ -305,6 +357,9 @@ class ReportController:
         records = getattr(report, "mlaudit_records", None)
         if records:
             self.session.add_records([AuditRecord.from_dict(r) for r in records])
+            for record, charts in zip(records, getattr(report, "mlaudit_charts", None) or []):
+                if charts:
+                    self.drawn[(record["nodeid"], record["index"])] = charts
         if report.when == "teardown":
             self.finished.add(report.nodeid)
         previous = self.outcomes.get(report.nodeid)
@@ -353,7 +408,7 @@ class ReportController:
             return
         from .report import write_reports
 
-        self.session.written, self.write_failures = write_reports(self.session, self.config.hook)
+        self.session.written, self.write_failures = write_reports(self.session, self.config.hook, self.drawn)
 
     def _recover_from_journals(self) -> None:
         """Records a crashed or interrupted worker made but never sent on a test report."""

@@ -136,8 +136,10 @@ def check_in_domain(X, low, high, name: str = "X", clip_name: str = "clip") -> N
         raise ValueError(
             f"{name} has {count} values outside the declared domain {clip_name}=({_fmt(low)}, {_fmt(high)}): "
             f"its range is [{float(X.min()):.4g}, {float(X.max()):.4g}]. Attacks perturb and clip inputs in "
-            f"this domain; if {name} is normalized, pass the raw inputs and give the model "
-            f"normalization=(mean, std) instead of clipping normalized values."
+            f"this domain. If {name} was scaled with the training split's statistics and only slightly leaves it, "
+            f"clip {name} to the domain first (np.clip({name}, low, high)) or declare a domain that holds both "
+            f"splits ({clip_name}=mla.feature_range(X_train, margin=...)); if {name} is normalized, pass the raw "
+            f"inputs and give the model normalization=(mean, std) instead of clipping normalized values."
         )
 
 

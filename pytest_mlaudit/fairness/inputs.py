@@ -82,3 +82,12 @@ def describe_data(a: Audit, X, y01, sensitive) -> None:
     groups = pd.util.hash_pandas_object(sensitive, index=False).to_numpy()
     a.describe_data((rows, y01, groups))
     a.data["shape"] = [int(s) for s in getattr(X, "shape", (len(rows), table.shape[1]))]
+    a.data["dtype"] = _dtype_of(X, table)  # X's, not that of the row hashes the fingerprint was taken over
+
+
+def _dtype_of(X, table) -> str:
+    """The features' dtype; a DataFrame with mixed columns as its distinct dtypes (``float64, object``)."""
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None:
+        return str(dtype)
+    return ", ".join(sorted({str(column_dtype) for column_dtype in table.dtypes}))

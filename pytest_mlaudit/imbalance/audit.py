@@ -205,6 +205,9 @@ def _measure(a: Audit, model, X_train, y_train, X_test, y_test, resampler, posit
         a.params["seeds"] = seeds
     a.describe_model(fitted)
     a.params["resampler"] = _sampler_name(resampler)
+    a.params["resampling"] = _resampling_inside(fitted) if prefit else (
+        f"{_sampler_name(resampler)}, fitted by the audit on the training split only" if resampler is not None
+        else "none: the audit fitted the model on the training split as it is")
     result = _evaluate(a, fitted, data, _sampler_name(resampler), n_resamples, "bootstrap")
     for name, estimate in result.estimates().items():
         a.metric(name, estimate)
@@ -336,6 +339,17 @@ def _predictions(fitted, X, y_test, positive_label: int):
         if classes[1] != positive_label:
             scores = -scores
     return predicted, scores
+
+
+def _resampling_inside(model) -> str:
+    """What a prefit model says of its resampling: the sampler steps of its pipeline, or that it has none."""
+    steps = getattr(model, "steps", None)
+    samplers = [f"{type(step).__name__} (pipeline step {name!r})" for name, step in steps or []
+                if callable(getattr(step, "fit_resample", None))]
+    if samplers:
+        return (f"{', '.join(samplers)}, applied when the model was fitted, to its training data only "
+                f"(imbalanced-learn pipelines resample in fit, never in predict)")
+    return "none in the model (prefit: any resampling of its training data happened before the audit)"
 
 
 def _sampler_name(sampler) -> str | None:

@@ -59,9 +59,12 @@ def extra_sections(hook: Any, records: list, environment: dict[str, Any],
     return sections
 
 
-def write_reports(session, hook: Any = None) -> tuple[dict[str, Path], list[str]]:
+def write_reports(session, hook: Any = None,
+                  drawn: dict[tuple[str, int], list[dict]] | None = None) -> tuple[dict[str, Path], list[str]]:
     """Write the JSON and/or HTML report of a finished run.
 
+    ``drawn`` holds the charts drawn where each record was made (keyed by test id
+    and record index); the HTML report draws the others.
     Returns what was written where, and a message for each report that could not be
     written: one failing report never stops the other.
     """
@@ -79,7 +82,7 @@ def write_reports(session, hook: Any = None) -> tuple[dict[str, Path], list[str]
     failures: list[str] = []
     outputs = (("JSON", settings.json_path, lambda: json.dumps(document)),
                ("HTML", settings.report_path,
-                lambda: html.render(document, extra_sections(hook, records, environment, families))))
+                lambda: html.render(document, extra_sections(hook, records, environment, families), drawn)))
     for kind, path, render in outputs:
         if path is None:
             continue

@@ -21,10 +21,11 @@ when a chart is drawn.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 WIDTH_IN, HEIGHT_IN = 4.2, 2.7
@@ -69,6 +70,13 @@ class Chart:
     svg: str = ""
     error: str = ""
 
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chart:
+        return cls(**{key: str(data.get(key) or "") for key in ("kind", "title", "svg", "error")})
+
 
 X_SCALES = ("linear", "log")
 
@@ -83,6 +91,8 @@ def curves(spec: dict[str, Any], chart_id: str) -> str:
     x_scale = spec.get("x_scale") or "linear"
     if x_scale not in X_SCALES:
         raise ValueError(f"x_scale must be one of {', '.join(X_SCALES)}, got {x_scale!r}")
+    if len({value for series in spec["series"] for value in _numbers(series["x"])}) == 1:
+        return _single_x(spec, chart_id)
     if x_scale == "log" and any(value <= 0 for series in spec["series"] for value in _numbers(series["x"])):
         raise ValueError("a log x axis needs positive x values")
     figure, axes = _figure()
@@ -96,6 +106,57 @@ def curves(spec: dict[str, Any], chart_id: str) -> str:
                               alpha=0.18, linewidth=0)
     _decorate(axes, spec, legend=len(spec["series"]) > 1 or bool(spec["series"][0].get("label")))
     return _svg(figure, chart_id)
+
+
+BASELINE = re.compile(r"\bbaseline\b", re.IGNORECASE)
+SCALE_NOTE = re.compile(r"\s*\((log|linear) scale\)", re.IGNORECASE)
+
+
+def _single_x(spec: dict[str, Any], chart_id: str) -> str:
+    """A curve measured at one x (one epsilon, one eps): each series a labelled point with its interval.
+
+    A line over one x would be a dot on a meaningless axis (a log axis of one decade,
+    ticks 9.6 to 10.4). The x value goes in the axis label instead; a series named
+    as a baseline is a labelled horizontal line with its band, to compare against.
+    """
+    series = spec["series"]
+    x_label = SCALE_NOTE.sub("", _text(spec.get("x_label", ""))) or "x"
+    x_value = _numbers(series[0]["x"])[0]
+    measured = [s for s in series if not BASELINE.search(str(s.get("label", "")))]
+    baselines = [s for s in series if BASELINE.search(str(s.get("label", "")))]
+    figure, axes = _figure()
+    positions = list(range(len(measured)))
+    extent: list[float] = []
+    for position, entry in zip(positions, measured):
+        y = _numbers(entry["y"])[0]
+        low, high = _first(entry.get("low")), _first(entry.get("high"))
+        axes.errorbar([position], [y], yerr=_error(y, low, high), fmt="o", markersize=5, capsize=4, linewidth=1.0)
+        axes.annotate(f"{y:.3f}", (position, y), xytext=(7, 0), textcoords="offset points", fontsize=7, va="center")
+        extent += [value for value in (y, low, high) if value is not None]
+    for entry in baselines:
+        y = _numbers(entry["y"])[0]
+        low, high = _first(entry.get("low")), _first(entry.get("high"))
+        axes.axhline(y, color="#555555", linestyle="--", linewidth=1.0,
+                     label=f"{_text(entry.get('label', 'baseline'))}: {y:.3f}")
+        if low is not None and high is not None:
+            axes.axhspan(low, high, color="#555555", alpha=0.12, linewidth=0)
+        extent += [value for value in (y, low, high) if value is not None]
+    axes.set_xticks(positions, [_text(entry.get("label", "")) for entry in measured])
+    axes.set_xlim(-0.6, len(measured) - 0.4)
+    bottom, top = min(extent), max(extent)
+    pad = 0.12 * (top - bottom or abs(top) or 1.0)
+    if 0.0 <= bottom and top <= 1.0:  # a rate: the axis stays within its range
+        axes.set_ylim(max(bottom - pad, -0.02), min(top + pad, 1.02))
+    else:
+        axes.set_ylim(bottom - pad, top + pad)
+    _decorate(axes, {**spec, "x_label": f"at {x_label} = {x_value:g}"}, legend=bool(baselines))
+    return _svg(figure, chart_id)
+
+
+def _first(values: Any) -> float | None:
+    if isinstance(values, list):
+        return None if not values or values[0] is None else float(values[0])
+    return None
 
 
 @_styled
@@ -201,6 +262,17 @@ def charts_for(extras: dict[str, Any], prefix: str) -> list[Chart]:
             except (KeyError, TypeError, ValueError, IndexError) as exc:
                 charts.append(Chart(kind, title, error=f"{kind} data could not be drawn: {type(exc).__name__}: {exc}"))
     return charts
+
+
+def drawn_where_recorded(extras: dict[str, Any], nodeid: str, index: int) -> list[dict[str, str]]:
+    """The charts of one record, drawn in the process that made it (an xdist worker), as plain data.
+
+    They travel on the test report beside the record, so the controller only
+    assembles the page. Chart ids are prefixed from the record's identity (test id
+    and position), unique in any report the record lands in.
+    """
+    prefix = "c" + hashlib.sha1(f"{nodeid}\0{index}".encode()).hexdigest()[:10]
+    return [chart.to_dict() for chart in charts_for(extras, prefix)]
 
 
 def _figure(width: float = WIDTH_IN, height: float = HEIGHT_IN, left: float = MARGINS_IN["left"]):

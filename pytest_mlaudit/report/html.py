@@ -71,6 +71,130 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+# What None means for a parameter, data or table field, shown as the tooltip of its "–"
+NONE_MEANINGS = {
+    "resampler": "no resampler: the model was fitted on the training split as it is",
+    "baseline": "no non-private baseline was given (baseline=None), so none was compared",
+    "baseline_accuracy": "no non-private baseline was given, so none was measured",
+    "step_size": "the attack's default step size",
+    "random_state": "not seeded by this parameter",
+    "train_positive_rate": "no training split was given (prefit model)",
+}
+NONE_DEFAULT = "not set"
+NONE_IN_TABLE = "not applicable to this row"
+SHOWN_ITEMS = 24  # a longer list shows its first items and a count
+
+
+def _threshold(value: Any) -> str:
+    """A gate's threshold as a person wrote it: ``0.45666666666666667`` shows as ``0.4567``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return _number(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return _number(value)
+    return f"{value:.4g}"
+
+
+def _none(meaning: str):
+    from markupsafe import Markup, escape
+
+    return Markup('<span class="none" title="{}">–</span>').format(escape(meaning))
+
+
+def _param(value: Any, key: str = "", depth: int = 0):
+    """A parameter, data or model field as readable HTML: an estimator as ``Name(changed=...)``, a small
+    mapping as a table, a list as comma-separated values, None as "–" saying what it means."""
+    from markupsafe import Markup, escape
+
+    if value is None:
+        return _none(NONE_MEANINGS.get(key.rsplit(".", 1)[-1], NONE_DEFAULT))
+    if isinstance(value, bool):
+        return Markup("yes") if value else Markup("no")
+    if isinstance(value, dict):
+        if _is_estimator(value):
+            return _estimator(value)
+        if depth >= 2:
+            return escape(_value(value))
+        rows = Markup("").join(Markup("<tr><th>{}</th><td>{}</td></tr>").format(k, _param(v, str(k), depth + 1))
+                               for k, v in value.items())
+        return Markup('<table class="kv">{}</table>').format(rows)
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) for item in value) and depth < 2:
+            columns = list(dict.fromkeys(k for item in value for k in item))
+            head = Markup("").join(Markup("<th>{}</th>").format(c) for c in columns)
+            body = Markup("").join(
+                Markup("<tr>{}</tr>").format(Markup("").join(
+                    Markup("<td>{}</td>").format(_param(item.get(c), c, depth + 1)) for c in columns))
+                for item in value)
+            return Markup('<table class="kv"><tr>{}</tr>{}</table>').format(head, body)
+        shown = ", ".join(_value(item) for item in value[:SHOWN_ITEMS])
+        if len(value) > SHOWN_ITEMS:
+            return Markup('<span title="{}">{}, … ({} values)</span>').format(_value(value), shown, len(value))
+        return escape(shown) if value else _none("an empty list")
+    return escape(_value(value))
+
+
+def _is_estimator(value: dict[str, Any]) -> bool:
+    return isinstance(value.get("name"), str) and isinstance(value.get("params"), dict) and "kind" in value
+
+
+def _estimator(description: dict[str, Any]):
+    """``LogisticRegression(max_iter=1000)``: the class and the parameters set away from their defaults.
+
+    Older records, without the list of changed parameters, show the parameters that are set (not None);
+    every parameter is in the tooltip.
+    """
+    from markupsafe import Markup
+
+    params = description["params"]
+    changed = description.get("changed_params")
+    names = [name for name in changed if name in params] if isinstance(changed, list) else \
+        [name for name, value in params.items() if value is not None and not isinstance(value, dict)]
+    arguments = ", ".join(f"{name}={_value(params[name])}" for name in names)
+    every = ", ".join(f"{name}={_value(value)}" for name, value in params.items())
+    library = f" ({description['kind']})" if description.get("kind") else ""
+    return Markup('<span class="estimator" title="{}">{}({})</span>').format(
+        f"every parameter: {every}" if every else "no parameters", description["name"], arguments) + library
+
+
+def _cell(value: Any):
+    """A cell of an extras table: None (a field that does not apply to the row) as "–" with a tooltip."""
+    if value is None:
+        return _none(NONE_IN_TABLE)
+    return _value(value)
+
+
+def _nodeid(nodeid: Any):
+    """A test id that breaks only at ``/`` and ``::`` (each piece kept whole), the full id in the tooltip."""
+    import re
+
+    from markupsafe import Markup
+
+    text = str(nodeid)
+    pieces = [piece for piece in re.split(r"(?<=/)|(?<=::)", text) if piece]
+    spans = Markup("<wbr>").join(Markup('<span class="seg">{}</span>').format(piece) for piece in pieces)
+    return Markup('<code class="nodeid" title="{}">{}</code>').format(text, spans)
+
+
+def _interval_note(metric: dict[str, Any]) -> str:
+    """Why an interval reads as it does, when it may look broken (a quantile's bound at the metric's floor)."""
+    method = str(metric.get("method", ""))
+    if not method.startswith("order statistics q="):
+        return ""
+    q = float(method.split("=", 1)[1])
+    n, confidence = int(metric.get("n") or 0), float(metric.get("confidence") or 0.95)
+    low, value = metric.get("low"), metric.get("value")
+    note = (f"distribution-free interval of the {q:g} quantile over {n} runs, from their order statistics "
+            f"(no assumption on how the runs are distributed)")
+    if isinstance(low, (int, float)) and isinstance(value, (int, float)) and n and low < value:
+        alpha = (1 - confidence) / 2
+        if (1 - q) ** n > alpha:
+            needed = math.ceil(math.log(alpha) / math.log(1 - q))
+            note += (f"; its lower end is the metric's floor because no order statistic of {n} runs is a "
+                     f"{confidence:.0%} lower bound for the {q:g} quantile (the smallest run lies below it only with "
+                     f"probability {1 - (1 - q) ** n:.0%}): {needed} runs or more give a finite lower bound")
+    return note
+
+
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -83,11 +207,23 @@ def _environment():
     )
     env.filters["num"] = _number
     env.filters["value"] = _value
+    env.filters["param"] = _param
+    env.filters["cell"] = _cell
+    env.filters["threshold"] = _threshold
+    env.filters["nodeid"] = _nodeid
+    env.filters["interval_note"] = _interval_note
     return env
 
 
-def render(document: dict[str, Any], sections: list | None = None) -> str:
-    """The report's HTML for a JSON document (and sections other plugins add)."""
+def render(document: dict[str, Any], sections: list | None = None,
+           drawn: dict[tuple[str, int], list[dict]] | None = None) -> str:
+    """The report's HTML for a JSON document (and sections other plugins add).
+
+    ``drawn`` maps ``(nodeid, index)`` to the charts drawn where that record was made
+    (:func:`~pytest_mlaudit.report.charts.drawn_where_recorded`, on xdist workers);
+    the charts of other records (read back from JSON, recovered from a crashed
+    worker's journal) are drawn here.
+    """
     from markupsafe import Markup
 
     from ..verdict import RunFacts, summarize
@@ -99,7 +235,9 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
     summary["verdict"] = worst_verdict(summary["verdict"], [stored_verdict(document)])
     audits = [record.to_dict() for record in records]
     mapping = document.get("requirement_mapping") or DEFAULT_MAPPING
-    views = [_audit_view(position, audit) for position, audit in enumerate(audits)]
+    drawn = drawn or {}
+    views = [_audit_view(position, audit, drawn.get((audit["nodeid"], audit["index"])))
+             for position, audit in enumerate(audits)]
     failing = [{"view": view, "gate": gate} for view in views for gate in view["audit"]["gates"]
                if not gate["passed"] and not view["audit"]["handled"]]
     requirements = requirement_verdicts(audits, mapping)
@@ -123,11 +261,11 @@ def render(document: dict[str, Any], sections: list | None = None) -> str:
     )
 
 
-def _audit_view(position: int, audit: dict[str, Any]) -> dict[str, Any]:
+def _audit_view(position: int, audit: dict[str, Any], drawn: list[dict] | None = None) -> dict[str, Any]:
     """What the template shows of one audit: threat model apart from the other parameters, charts."""
     from markupsafe import Markup
 
-    from .charts import charts_for
+    from .charts import Chart, charts_for
 
     params = audit["params"] if isinstance(audit["params"], dict) else {"params": audit["params"]}
     threat = [(label, params[key]) for key, label in THREAT_MODEL if key in params]
@@ -135,7 +273,8 @@ def _audit_view(position: int, audit: dict[str, Any]) -> dict[str, Any]:
     extras = audit["extras"] if isinstance(audit["extras"], dict) else {}
     anchor = f"audit-{position + 1}"
     charts = [{"kind": c.kind, "title": c.title, "svg": Markup(c.svg), "error": c.error}
-              for c in charts_for(extras, f"chart{position + 1}")]
+              for c in ([Chart.from_dict(chart) for chart in drawn] if drawn
+                        else charts_for(extras, f"chart{position + 1}"))]
     return {
         "audit": audit,
         "anchor": anchor,

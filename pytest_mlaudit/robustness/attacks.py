@@ -33,9 +33,11 @@ class FGSM:
     """
 
     eps: float
+    allow_large_eps: bool = False  # an eps wider than the input domain is refused as a units mistake unless True
 
     def __post_init__(self) -> None:
         budget(self.eps, "FGSM eps")
+        flag(self.allow_large_eps, "FGSM allow_large_eps")
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         return self.step(x, classifier.loss_gradient(x, y), clip)
@@ -48,7 +50,8 @@ class FGSM:
         return torch.clamp(x + self.eps * grad.sign(), low, high).detach()
 
     def describe(self) -> dict[str, Any]:
-        return {"attack": "FGSM", "norm": "Linf", "eps": self.eps, "steps": 1, "targeted": False, "knowledge": "white-box"}
+        return {"attack": "FGSM", "norm": "Linf", "eps": self.eps, "steps": 1, "targeted": False, "knowledge": "white-box",
+                **({"allow_large_eps": True} if self.allow_large_eps else {})}
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,11 @@ class PGD:
     random_start: bool = True
     restarts: int = 1
     early_stop: bool = True
+    allow_large_eps: bool = False  # as FGSM's
 
     def __post_init__(self) -> None:
         budget(self.eps, "PGD eps")
+        flag(self.allow_large_eps, "PGD allow_large_eps")
         object.__setattr__(self, "norm", norm_name(self.norm))
         positive_int(self.steps, "PGD steps")
         positive_int(self.restarts, "PGD restarts")
@@ -131,7 +136,8 @@ class PGD:
     def describe(self) -> dict[str, Any]:
         return {"attack": "PGD", "norm": norm_label(self.norm), "eps": self.eps, "steps": self.steps,
                 "step_size": self.resolved_step_size, "random_start": self.random_start, "restarts": self.restarts,
-                "early_stop": self.early_stop, "targeted": False, "knowledge": "white-box"}
+                "early_stop": self.early_stop, "targeted": False, "knowledge": "white-box",
+                **({"allow_large_eps": True} if self.allow_large_eps else {})}
 
 
 @dataclass(frozen=True)

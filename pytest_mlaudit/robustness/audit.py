@@ -110,6 +110,7 @@ def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, atta
             sanity_samples: int, strict: bool) -> Audited:
     """Validate the inputs, adapt the model and describe the model, data and params in the audit."""
     audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    check_eps_fits_domain(attack, *audited.bounds)
     sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
     strict = validation.flag(strict, "strict")
     low, high = audited.bounds
@@ -126,6 +127,30 @@ def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, atta
         "strict": bool(strict),
     })
     return audited
+
+
+def check_eps_fits_domain(attack: dict[str, Any], low, high) -> None:
+    """Refuse an L-inf eps wider than the input domain (8 against [0, 1]: eps in 0-255 units), unless allowed.
+
+    Such an eps can move every input to any point of the domain, so robust accuracy
+    is meaningless; it is almost always a units mistake. ``allow_large_eps=True`` on
+    the attack says it is meant (e.g. probing accuracy near chance).
+    """
+    import numpy as np
+
+    if attack.get("norm") != "Linf" or attack.get("allow_large_eps"):
+        return
+    values = attack.get("eps")
+    values = values if isinstance(values, list) else [values]
+    width = float(np.max(np.asarray(high, dtype=np.float64) - np.asarray(low, dtype=np.float64)))
+    too_large = [value for value in values if isinstance(value, (int, float)) and value > width]
+    if too_large:
+        raise ValueError(
+            f"{attack.get('attack', 'attack')} eps={too_large[0]:g} is larger than the input domain's width "
+            f"({width:g}): every input could be moved anywhere in the domain. Is eps in other units than the "
+            f"data (e.g. 8 for 8/255 on [0, 1] images)? Give eps in the domain's units, or pass "
+            f"allow_large_eps=True to the attack if it is meant."
+        )
 
 
 def set_up(model, X, y, clip, batch_size, device, normalization) -> Audited:
