@@ -231,7 +231,7 @@ class Change:
     def message(self, tolerance: float) -> str:
         """``robust_accuracy fell from 0.621 [0.59, 0.65] to 0.553 [0.52, 0.58]: −0.068 [−0.09, −0.05], ...``."""
         moved = "fell" if self.after.value < self.before.value else ("rose" if self.after.value > self.before.value
-                                                                       else "stayed")
+                                                                       else "went")
         change = self.change
         text = (f"{self.metric} {moved} from {_short(self.before)} to {_short(self.after)}: "
                 f"{_signed(change.value, 3)} [{_signed(change.low, 2)}, {_signed(change.high, 2)}]")

@@ -64,6 +64,8 @@ def _baseline_lines(comparison) -> Iterator[tuple[str, bool]]:
     yield (f"mlaudit baseline {comparison.baseline.path}: {len(comparison.changes)} metric(s) of "
            f"{comparison.matched} audit(s) compared ({paired} paired), {len(regressions)} regression(s) "
            f"(policy {comparison.policy}, tolerance {comparison.tolerance:g}), {len(comparison.new)} new audit(s), "
-           f"{len(comparison.vanished)} vanished", bool(regressions or comparison.vanished))
+           f"{len(comparison.vanished)} vanished"
+           + (f", {comparison.not_run} of tests not run here" if comparison.not_run else ""),
+           bool(regressions or comparison.vanished))
     for nodeid, name in comparison.vanished[:ERRORS_SHOWN]:
         yield f"VANISHED {nodeid} {name}: in the baseline, not measured in this run", True
