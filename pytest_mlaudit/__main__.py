@@ -10,7 +10,12 @@ INCOMPLETE verdicts the inputs stored (INCOMPLETE > FAIL > NO AUDITS > PASS), so
 shard that did not finish keeps the merged report from passing. A test id found in
 more than one input is warned about on stderr (a shard run twice?).
 
-Exit status: 0 when the merged verdict is PASS, 1 when it is anything else (FAIL,
+``compare`` prints the change of every metric of NEW since OLD with its interval
+(see :mod:`pytest_mlaudit.regression`) and exits 1 when a gated metric regressed
+under ``--policy`` (default upper: significantly) beyond ``--tolerance``, else 0; 2 on
+bad input, as ``report``.
+
+Exit status of ``report``: 0 when the merged verdict is PASS, 1 when it is anything else (FAIL,
 INCOMPLETE, NO AUDITS), 2 on bad input: a missing file, a file that is not JSON, a
 report of another schema, or malformed content (the message names the file and the
 field, e.g. ``a.json: audits[3].metrics.recall.low: expected a number, got 'x'``).
