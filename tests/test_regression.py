@@ -421,6 +421,18 @@ def test_a_baseline_that_is_not_a_report_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["*--mlaudit-baseline: *missing.json: no such file"])
 
 
+@pytest.mark.parametrize(("option", "message"), [
+    ("--mlaudit-regression-policy=strict", "mlaudit: regression policy must be one of estimate, lower, upper*"),
+    ("--mlaudit-regression-tolerance=-0.1", "mlaudit: regression tolerance must be a non-negative number*"),
+    ("--mlaudit-fail-on-regression=maybe", "*--mlaudit-fail-on-regression (ini mlaudit_fail_on_regression) must be "
+                                           "boolean, got 'maybe'"),
+])
+def test_bad_regression_options_are_usage_errors(pytester, option, message):
+    result = pytester.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}"])
+
+
 def test_a_baseline_of_another_seed_is_warned_about_and_compared_unpaired(accepted):
     result = accepted.runpytest("--mlaudit-baseline=main.json", "--mlaudit-seed=5", "--mlaudit-json=new.json")
     result.assert_outcomes(passed=1, warnings=1)

@@ -285,7 +285,7 @@ def changes(spec: dict[str, Any], chart_id: str) -> str:
     if not rows:
         raise ValueError("no change to draw")
     labels = [_text(row.get("label", "")) for row in rows]
-    left = min(2.8, max(MARGINS_IN["left"], 0.3 + 0.062 * max(len(label) for label in labels)))
+    left = min(4.3, max(MARGINS_IN["left"], 0.3 + 0.068 * max(len(label) for label in labels)))
     figure, axes = _figure(width=WIDTH_IN + left - MARGINS_IN["left"], height=1.0 + 0.26 * len(rows), left=left)
     for position, row in enumerate(rows):
         value, low, high = float(row["value"]), float(row["low"]), float(row["high"])
