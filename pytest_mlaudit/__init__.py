@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "AuditFamily": "families",
     "ReportSection": "report",
     **dict.fromkeys(("bootstrap", "independent_difference", "paired_difference", "proportion"), "stats"),
+    # regression gates: compare two runs (the public form of ``python -m pytest_mlaudit compare``)
+    **dict.fromkeys(("Comparison", "compare_runs"), "regression"),
     # progress lines on pytest's terminal, for code that trains models inside a run (fixtures)
     "terminal_writer": "progress",
     "MissingExtraError": "dependencies",
@@ -57,8 +59,8 @@ __all__ = list(_EXPORTS)
 # The `mlaudit` fixture exposes every public function; the audit functions are those but the
 # helpers for writing audits and fixtures.
 FUNCTIONS = tuple(name for name in __all__ if name[0].islower())
-HELPERS = ("as_classifier", "audit", "bootstrap", "independent_difference", "paired_difference", "proportion",
-           "settings", "terminal_writer")
+HELPERS = ("as_classifier", "audit", "bootstrap", "compare_runs", "independent_difference", "paired_difference",
+           "proportion", "settings", "terminal_writer")
 AUDIT_FUNCTIONS = tuple(name for name in FUNCTIONS if name not in HELPERS)
 
 

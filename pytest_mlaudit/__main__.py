@@ -1,4 +1,5 @@
-"""``python -m pytest_mlaudit report a.json [b.json ...] -o audit.html [--json merged.json]``.
+"""``python -m pytest_mlaudit report a.json [b.json ...] -o audit.html [--json merged.json]``
+and ``python -m pytest_mlaudit compare OLD.json NEW.json [--tolerance T] [--markdown OUT.md]``.
 
 Re-renders the HTML report from JSON reports, merging those of sharded CI jobs into
 one (audits sorted as the plugin sorts them). It trusts nothing in its inputs: every
@@ -9,7 +10,12 @@ INCOMPLETE verdicts the inputs stored (INCOMPLETE > FAIL > NO AUDITS > PASS), so
 shard that did not finish keeps the merged report from passing. A test id found in
 more than one input is warned about on stderr (a shard run twice?).
 
-Exit status: 0 when the merged verdict is PASS, 1 when it is anything else (FAIL,
+``compare`` prints the change of every metric of NEW since OLD with its interval
+(see :mod:`pytest_mlaudit.regression`) and exits 1 when a gated metric regressed
+under ``--policy`` (default upper: significantly) beyond ``--tolerance``, else 0; 2 on
+bad input, as ``report``.
+
+Exit status of ``report``: 0 when the merged verdict is PASS, 1 when it is anything else (FAIL,
 INCOMPLETE, NO AUDITS), 2 on bad input: a missing file, a file that is not JSON, a
 report of another schema, or malformed content (the message names the file and the
 field, e.g. ``a.json: audits[3].metrics.recall.low: expected a number, got 'x'``).
@@ -31,12 +37,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, help="write the HTML report here")
     report.add_argument("--json", type=Path, dest="json_output", help="write the merged JSON report here")
     report.add_argument("--requirements", type=Path, help="JSON or TOML file overriding the requirement mapping")
+    compare = commands.add_parser(
+        "compare", help="compare a JSON audit report with a baseline report; exit 1 on a regression",
+        description="Print every metric's change from OLD to NEW with its interval; exit 1 when a gated metric "
+                    "regressed (by default: significantly), 2 on bad input.")
+    compare.add_argument("old", type=Path, metavar="OLD.json", help="the baseline report (the last accepted run)")
+    compare.add_argument("new", type=Path, metavar="NEW.json", help="the report to judge")
+    compare.add_argument("--tolerance", type=float, default=0.0, help="how much a gated metric may get worse (default 0)")
+    compare.add_argument("--policy", default="upper", choices=("upper", "estimate", "lower"),
+                         help="upper: fail on significant regressions only (default); estimate; lower (conservative)")
+    compare.add_argument("--markdown", type=Path, help="also write the GitHub-flavoured Markdown summary here")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return compare_reports(parser, args)
     if args.output is None and args.json_output is None:
         parser.error("nothing to write: give -o REPORT.html and/or --json MERGED.json")
 
@@ -64,6 +82,41 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{summary['verdict']}: {summary['audits']} audits from {len(documents)} report(s), "
           f"{summary['gates'] - summary['gates_failed']}/{summary['gates']} gates passed")
     return 0 if summary["verdict"] == "PASS" else 1
+
+
+def compare_reports(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``compare OLD.json NEW.json``: the change table on stdout; 1 when a gated metric regressed, 2 on bad input."""
+    from .regression import Baseline, compare
+    from .report import markdown, write_atomic
+    from .report import json
+
+    if args.tolerance < 0 or args.tolerance != args.tolerance:
+        parser.exit(2, f"{parser.prog} compare: error: --tolerance must be a non-negative number, got {args.tolerance}\n")
+    try:
+        old, new = json.load(args.old), json.load(args.new)
+    except ValueError as exc:
+        parser.exit(2, f"{parser.prog} compare: error: {exc}\n")
+    environment = new.get("environment") or {}
+    comparison = compare(Baseline.from_document(old, str(args.old)), json.records_of(new), tolerance=args.tolerance,
+                         policy=args.policy, seed=environment.get("seed"),
+                         confidence=environment.get("confidence") or 0.95)
+    for warning in comparison.warnings:
+        print(f"{parser.prog} compare: warning: {warning}", file=sys.stderr)
+    for change in comparison.changes:
+        print(f"{change.verdict.upper():16} {change.nodeid} {change.audit}: {change.message(comparison.tolerance)}")
+    for nodeid, name in comparison.new:
+        print(f"{'NEW':16} {nodeid} {name}")
+    for nodeid, name in comparison.vanished:
+        print(f"{'VANISHED':16} {nodeid} {name}")
+    regressions = comparison.regressions
+    print(f"{len(regressions)} regression(s) in {len(comparison.changes)} metric(s) compared "
+          f"({sum(change.paired for change in comparison.changes)} paired), policy {comparison.policy}, "
+          f"tolerance {comparison.tolerance:g}; {len(comparison.new)} new, {len(comparison.vanished)} vanished audit(s)")
+    if args.markdown is not None:
+        document = dict(new, baseline=comparison.to_dict())
+        write_atomic(args.markdown, markdown.summary(document))
+        print(f"mlaudit Markdown summary: {args.markdown}")
+    return 1 if regressions else 0
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .records import AuditRecord, Check, Estimate, Gate
+from .records import AuditRecord, Check, Estimate, Gate, UnrecordableValue
+from .regression import MAX_STORED_SAMPLES, pack_outcomes, regression_failures, stored_value
 from .session import Settings, current_settings, current_test, derive_seed, override_settings, plugin_hook
 from .stats import POLICIES, gate_passes
 
@@ -174,6 +175,22 @@ class Audit:
         self._record.metrics[name] = estimate
         return estimate
 
+    def outcomes(self, metric: str, hits, *, minus=None) -> None:
+        """Store the per-sample outcomes (one boolean per sample) behind the proportion ``metric``.
+
+        They let a later run compare with this one sample by sample (a paired interval
+        on the change, narrower than an independent one; see ``--mlaudit-baseline``).
+        ``minus`` is given when the metric is a difference of two proportions over
+        different samples, mean(hits) − mean(minus) (e.g. members guessed − non-members
+        guessed). Bits are packed as base64 in the record's ``samples``, up to
+        ``MAX_STORED_SAMPLES`` samples (100,000: about 17 KB); above that only the
+        counts are kept and the entry says so. When the block ends, the outcomes must
+        agree with the metric recorded under the same name (its value and n).
+        """
+        if not isinstance(metric, str) or not metric:
+            raise TypeError(f"outcomes: metric name must be a non-empty string, got {metric!r}")
+        self._record.samples[metric] = pack_outcomes(hits, minus, bound=MAX_STORED_SAMPLES)
+
     def check(self, name: str, passed: bool, detail: str = "") -> Check:
         """Record a sanity check of the evaluation itself; a failed one marks the audit SUSPECT."""
         check = Check(name=name, passed=bool(passed), detail=detail)
@@ -207,6 +224,31 @@ class Audit:
     def extra(self, item: Any) -> None:
         """Add a structured result for the report's charts and tables (a builder of :mod:`pytest_mlaudit.extras`)."""
         item.add_to(self._record.extras)
+
+    def _check_outcomes(self) -> None:
+        """Stored per-sample outcomes must stand for their metric: same value, same n."""
+        for metric, entry in self._record.samples.items():
+            estimate = self._record.metrics.get(metric)
+            if estimate is None:
+                raise KeyError(f"per-sample outcomes of {metric!r}, but the audit recorded no such metric")
+            value, n = stored_value(entry)
+            if n != estimate.n or not math.isclose(value, estimate.value, abs_tol=1e-9):
+                raise ValueError(f"the per-sample outcomes of {metric!r} give {value:.6g} over {n} samples, "
+                                 f"but the metric is {estimate.value:.6g} with n={estimate.n}")
+
+    def _regressions(self) -> list[str]:
+        """Messages of the gated metrics that regressed against ``--mlaudit-baseline`` (when it fails tests)."""
+        settings = self.settings
+        test = current_test()
+        if settings.baseline is None or not settings.fail_on_regression or test is None:
+            return []
+        record = dataclasses.replace(self._record, nodeid=test.nodeid)
+        try:
+            return regression_failures(settings.baseline, record, test.records,
+                                       tolerance=settings.regression_tolerance, policy=settings.regression_policy,
+                                       seed=settings.seed, confidence=settings.confidence)
+        except UnrecordableValue:
+            return []  # the record becomes an error audit naming the field when it is delivered
 
     def _evaluate_gates(self) -> list[str]:
         misses = []
@@ -268,7 +310,8 @@ def audit(category: str, name: str, *, model: Any = None, data: Any = None, para
         if data is not None:
             handle.describe_data(data)
         yield handle
-        misses = handle._evaluate_gates()
+        handle._check_outcomes()
+        misses = handle._evaluate_gates() + handle._regressions()
     except Exception as exc:
         record.outcome = "error"
         record.error = f"{type(exc).__name__}: {exc}"

@@ -26,8 +26,15 @@ from . import FUNCTIONS, hookspecs, progress
 from .authoring import requirement_list
 from .compliance import load_mapping
 from .records import AuditRecord, json_tree
+from .regression import Baseline, compare
 from .session import (AuditSession, Settings, TestAudit, close_test, enter_session, install_hook, leave_session,
                       open_test)
+
+
+
+class BaselineWarning(UserWarning):
+    """A baseline that can be compared with, but not as well as it should (another seed or confidence)."""
+
 
 SESSION_KEY = pytest.StashKey[AuditSession]()
 TEST_KEY = pytest.StashKey[TestAudit]()
@@ -36,6 +43,16 @@ PROGRESS_KEY = pytest.StashKey[Any]()  # the progress writer this run replaced (
 HOOK_KEY = pytest.StashKey[Any]()  # the hook relay this run replaced (an outer pytester run's)
 SCOPE_KEY = pytest.StashKey[object]()
 JOURNAL_KEY = pytest.StashKey[Any]()
+
+def boolean(text: str) -> bool:
+    """An on/off option value: yes/no, true/false, on/off, 1/0."""
+    lowered = str(text).strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(text)
+
 
 # option name -> (ini key, type, default, help)
 OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
@@ -48,6 +65,16 @@ OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
     "device": ("mlaudit_device", str, "auto", "device for torch models: auto, cpu or cuda (default auto)"),
     "requirements": ("mlaudit_requirements", str, None,
                      "JSON or TOML file overriding the report's requirement mapping (see pytest_mlaudit.compliance)"),
+    "baseline": ("mlaudit_baseline", str, None,
+                 "a previous JSON report (the last accepted run): compare every audit with it, fail on regressions"),
+    "regression-tolerance": ("mlaudit_regression_tolerance", float, 0.0,
+                             "how much a gated metric may get worse than in the baseline (default 0.0)"),
+    "fail-on-regression": ("mlaudit_fail_on_regression", boolean, True,
+                           "yes/no: a gated metric that regressed against the baseline fails its test (default yes)"),
+    "regression-policy": ("mlaudit_regression_policy", str, "upper",
+                          "when a change is a regression: upper (significant only, default), estimate, lower"),
+    "markdown": ("mlaudit_markdown", str, None,
+                 "write a short GitHub-flavoured Markdown summary (CI job summary, PR comment) to this path"),
 }
 
 
@@ -87,6 +114,11 @@ def read_settings(config: pytest.Config) -> Settings:
             report_path=_resolve(config, "mlaudit_report", values["mlaudit_report"]),
             json_path=_resolve(config, "mlaudit_json", values["mlaudit_json"]),
             requirements_path=_resolve(config, "mlaudit_requirements", values["mlaudit_requirements"]),
+            baseline=load_baseline(_resolve(config, "mlaudit_baseline", values["mlaudit_baseline"])),
+            regression_tolerance=values["mlaudit_regression_tolerance"],
+            regression_policy=values["mlaudit_regression_policy"],
+            fail_on_regression=values["mlaudit_fail_on_regression"],
+            markdown_path=_resolve(config, "mlaudit_markdown", values["mlaudit_markdown"]),
         )
         load_mapping(settings.requirements_path)
     except ValueError as exc:
@@ -94,6 +126,18 @@ def read_settings(config: pytest.Config) -> Settings:
     if settings.data_dir is not None and not settings.data_dir.is_dir():
         raise pytest.UsageError(f"--mlaudit-data-dir: {settings.data_dir} is not a directory")
     return settings
+
+
+def load_baseline(path: Path | None) -> Baseline | None:
+    """The ``--mlaudit-baseline`` report, read and checked as ``report`` reads its inputs; a usage error if unusable."""
+    if path is None:
+        return None
+    from .report.json import load
+
+    try:
+        return Baseline.from_document(load(path), str(path))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--mlaudit-baseline: {exc}") from None
 
 
 def _resolve(config: pytest.Config, ini: str, value: str | None) -> Path | None:
@@ -111,10 +155,13 @@ MARKER_KEYWORDS = ("requirement",)
 def check_report_paths(settings: Settings) -> None:
     """Refuse at start-up a report path that cannot be written, rather than after every test has run."""
     paths = [(option, path) for option, path in (("--mlaudit-report", settings.report_path),
-                                                 ("--mlaudit-json", settings.json_path)) if path is not None]
-    if len(paths) == 2 and paths[0][1].resolve() == paths[1][1].resolve():
-        raise pytest.UsageError(f"--mlaudit-report and --mlaudit-json are the same file ({paths[0][1]}): "
-                                "the HTML would overwrite the JSON; give two paths")
+                                                 ("--mlaudit-json", settings.json_path),
+                                                 ("--mlaudit-markdown", settings.markdown_path)) if path is not None]
+    for position, (option, path) in enumerate(paths):
+        for other, other_path in paths[position + 1:]:
+            if path.resolve() == other_path.resolve():
+                raise pytest.UsageError(f"{option} and {other} are the same file ({path}): "
+                                        "one report would overwrite the other; give different paths")
     for option, path in paths:
         if path.is_dir():
             raise pytest.UsageError(f"{option}: {path} is a directory; give a file path")
@@ -136,6 +183,9 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = read_settings(config)
     if not hasattr(config, "workerinput"):
         check_report_paths(settings)
+        if settings.baseline is not None:
+            for warning in settings.baseline.mismatches(settings.seed, settings.confidence):
+                config.issue_config_time_warning(BaselineWarning(warning), stacklevel=2)
     config.stash[SESSION_KEY] = AuditSession(settings=settings)
     config.stash[SCOPE_KEY] = enter_session(settings)
     config.stash[HOOK_KEY] = install_hook(config.hook)
@@ -404,7 +454,13 @@ class ReportController:
         for record in self.session.records:
             record.test_outcome = self.outcomes.get(record.nodeid, record.test_outcome)
         settings = self.session.settings
-        if settings.report_path is None and settings.json_path is None:
+        if settings.baseline is not None:
+            self.session.comparison = compare(
+                settings.baseline, self.session.sorted_records(), tolerance=settings.regression_tolerance,
+                policy=settings.regression_policy, seed=settings.seed, confidence=settings.confidence,
+                collected=self.collected)
+        if (settings.report_path is None and settings.json_path is None and settings.markdown_path is None
+                and settings.baseline is None):
             return
         from .report import write_reports
 
@@ -429,10 +485,12 @@ class ReportController:
 
         records = self.session.sorted_records()
         written = self.session.written
-        if not records and not written and not self.write_failures:
+        comparison = self.session.comparison
+        if not records and not written and not self.write_failures and comparison is None:
             return
         terminalreporter.section("mlaudit")
-        for line, failed in summary_lines(records, self.session.run, reports_written=tuple(written)):
+        for line, failed in summary_lines(records, self.session.run, reports_written=tuple(written),
+                                          comparison=comparison):
             terminalreporter.write_line(line, red=failed, green=not failed)
         for kind, path in written.items():
             terminalreporter.write_line(f"mlaudit {kind} report: {path}")

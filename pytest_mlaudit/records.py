@@ -209,6 +209,11 @@ class AuditRecord(SanityChecked):
     - ``"tables"``: ``[{"title", "columns": [...], "rows": [[...]]}]``;
     - ``"published"``: ``[{"metric", "ours", "published", "source", "note"}]``, a study's
       published numbers beside ours.
+
+    ``samples`` holds per-sample outcomes of metrics that are proportions over samples
+    (``{metric: {"n", "k", "bits", "encoding", "bytes", "bound"}}``, bits packed as
+    base64; see :func:`pytest_mlaudit.regression.pack_outcomes`), for paired
+    comparisons with a baseline run.
     """
 
     nodeid: str
@@ -232,6 +237,7 @@ class AuditRecord(SanityChecked):
     # it does not count against the run
     test_outcome: str | None = None
     handled: bool = False
+    samples: dict[str, Any] = field(default_factory=dict)
 
     @property
     def counts_as_failure(self) -> bool:
@@ -267,7 +273,7 @@ class AuditRecord(SanityChecked):
             checks = [Check(json_tree(c.name, "checks.name"), bool(c.passed), json_tree(c.detail, "checks.detail"))
                       for c in self.checks]
         except UnrecordableValue as exc:
-            return replace(self, model={}, params={}, data={}, extras={}, metrics={}, gates=[], checks=[],
+            return replace(self, model={}, params={}, data={}, extras={}, metrics={}, gates=[], checks=[], samples={},
                            requirements=[r for r in self.requirements if isinstance(r, str)],
                            outcome="error", error=f"the audit recorded a value that has no JSON form: {exc}")
         return replace(self, checks=checks, **converted)

@@ -10,6 +10,7 @@ open test: the functions measure and return, with :data:`DEFAULT_SETTINGS`.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .records import AuditRecord
+from .regression import Baseline, Comparison
 from .stats import POLICIES
 from .verdict import RunFacts
 
@@ -36,6 +38,12 @@ class Settings:
     report_path: Path | None = None
     json_path: Path | None = None
     requirements_path: Path | None = None  # JSON/TOML override of the requirement mapping
+    # regression gates: the loaded --mlaudit-baseline and how a change fails its test
+    baseline: Baseline | None = field(default=None, compare=False)
+    regression_tolerance: float = 0.0
+    regression_policy: str = "upper"
+    fail_on_regression: bool = True
+    markdown_path: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or self.seed < 0:
@@ -46,6 +54,10 @@ class Settings:
             raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
         if self.device not in DEVICES:
             raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
+        if not (math.isfinite(self.regression_tolerance) and self.regression_tolerance >= 0):
+            raise ValueError(f"regression tolerance must be a non-negative number, got {self.regression_tolerance!r}")
+        if self.regression_policy not in POLICIES:
+            raise ValueError(f"regression policy must be one of {', '.join(POLICIES)}, got {self.regression_policy!r}")
 
 
 DEFAULT_SETTINGS = Settings()
@@ -152,6 +164,7 @@ class AuditSession:
     records: list[AuditRecord] = field(default_factory=list)
     run: RunFacts = field(default_factory=RunFacts)
     written: dict[str, Path] = field(default_factory=dict)  # report kind -> path, once written
+    comparison: Comparison | None = None  # against --mlaudit-baseline, once the run is over
 
     def add_records(self, records: list[AuditRecord], test_outcome: str | None = None) -> None:
         for record in records:

@@ -95,6 +95,10 @@ def summarize(records: Iterable[AuditRecord], run: RunFacts | None = None) -> di
         failures.append(f"{failed_gates} gate(s) missed")
     if outcomes["error"]:
         failures.append(f"{outcomes['error']} audit(s) errored")
+    failed_beyond_gates = sum(r.outcome == "failed" and all(gate.passed for gate in r.gates) for r in counted)
+    if failed_beyond_gates:
+        failures.append(f"{failed_beyond_gates} audit(s) failed with every gate met (a regression against the "
+                        "baseline, or a mandatory check)")
     if run.failed_tests:
         failures.append(f"{len(run.failed_tests)} test(s) failed outside their audits")
     incomplete = run.incomplete_reasons()

@@ -164,7 +164,8 @@ def compare_resamplers(model, X_train, y_train, X_test, y_test, resamplers: dict
                     raise TypeError(f"resamplers keys must be names (str), got {name!r}")
                 fitted, seeds = _fit(model, data, sampler, a.seed(f"resampler/{name}"), f"resamplers[{name!r}]")
                 a.params[f"{name}/seeds"] = seeds
-                results[name] = _evaluate(a, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}")
+                results[name] = _evaluate(a, fitted, data, _sampler_name(sampler), n_resamples, f"bootstrap/{name}",
+                                          recall_name=f"{name}/recall")
                 for metric, estimate in results[name].estimates().items():
                     a.metric(f"{name}/{metric}", estimate)
                 task.advance(detail=name)
@@ -304,7 +305,8 @@ def _with_resampler(estimator, sampler):
     return Pipeline([("resampler", sampler), ("model", estimator)])
 
 
-def _evaluate(a: Audit, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str) -> ImbalanceResult:
+def _evaluate(a: Audit, fitted, data: _Split, resampler: str | None, n_resamples: int, seed_name: str, *,
+              recall_name: str = "recall") -> ImbalanceResult:
     validation.positive_int(n_resamples, "n_resamples")
     (predicted, scores), determinism = repeatable(
         lambda: _predictions(fitted, data.X_test, data.y_test, data.positive_label), "X_test")
@@ -313,6 +315,7 @@ def _evaluate(a: Audit, fitted, data: _Split, resampler: str | None, n_resamples
                                                 confidence=a.settings.confidence, seed=a.seed(seed_name),
                                                 n_resamples=n_resamples)
     a.params.update({"bootstrap_resamples": n_resamples, "bootstrap": "stratified by class, percentile"})
+    a.outcomes(recall_name, predicted[data.y_test == data.positive_label])  # recall hits, for paired comparisons
     return ImbalanceResult(
         recall=metrics.recall, precision=metrics.precision, f1=metrics.f1, pr_auc=metrics.pr_auc,
         balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,

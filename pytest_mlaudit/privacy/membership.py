@@ -128,6 +128,7 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta) -> 
                               int(len(members)), int(len(nonmembers)), checks)
     for name in ("auc", "advantage", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr", "empirical_epsilon"):
         a.metric(name, getattr(result, name))
+    a.outcomes("advantage", m_eval >= advantage_threshold, minus=n_eval >= advantage_threshold)
     for check in checks:
         a.check(check.name, check.passed, check.detail)
     fpr, tpr, _ = roc_curve(np.r_[np.ones(len(members)), np.zeros(len(nonmembers))], np.r_[members, nonmembers])

@@ -76,13 +76,19 @@ def write_reports(session, hook: Any = None,
     records = session.sorted_records()
     environment = describe_environment(settings)
     families = registered_families(hook)
+    from . import markdown
+
     document = json.build_document(records, environment, load_mapping(settings.requirements_path, families),
                                    session.run)
+    if session.comparison is not None:
+        document["baseline"] = session.comparison.to_dict()
     written: dict[str, Path] = {}
     failures: list[str] = []
     outputs = (("JSON", settings.json_path, lambda: json.dumps(document)),
                ("HTML", settings.report_path,
-                lambda: html.render(document, extra_sections(hook, records, environment, families), drawn)))
+                lambda: html.render(document, extra_sections(hook, records, environment, families), drawn)),
+               ("Markdown", settings.markdown_path,
+                lambda: markdown.summary(document, settings.report_path)))
     for kind, path, render in outputs:
         if path is None:
             continue
@@ -92,4 +98,12 @@ def write_reports(session, hook: Any = None,
             failures.append(f"the {kind} report could not be written to {path}: {type(exc).__name__}: {exc}")
         else:
             written[kind] = path
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and settings.markdown_path is None:
+        try:
+            markdown.append(Path(step_summary), markdown.summary(document, settings.report_path))
+        except OSError as exc:
+            failures.append(f"the Markdown summary could not be appended to GITHUB_STEP_SUMMARY ({step_summary}): {exc}")
+        else:
+            written["GitHub step summary"] = Path(step_summary)
     return written, failures

@@ -343,3 +343,31 @@ def _text(value: Any) -> str:
     text = text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
     text = text.replace("$", r"\$")
     return " " + text if text.startswith("_") else text
+
+
+@_styled
+def changes(spec: dict[str, Any], chart_id: str) -> str:
+    """Changes since the baseline with their intervals, one row per metric (a forest plot).
+
+    ``spec``: ``{"title", "tolerance", "rows": [{"label", "value", "low", "high", "regressed"}]}``,
+    changes oriented so that negative is worse. A line marks no change, a dashed one
+    the tolerance; regressions are drawn in red.
+    """
+    rows = spec["rows"]
+    if not rows:
+        raise ValueError("no change to draw")
+    labels = [_text(row.get("label", "")) for row in rows]
+    left = min(4.3, max(MARGINS_IN["left"], 0.3 + 0.068 * max(len(label) for label in labels)))
+    figure, axes = _figure(width=WIDTH_IN + left - MARGINS_IN["left"], height=1.0 + 0.26 * len(rows), left=left)
+    for position, row in enumerate(rows):
+        value, low, high = float(row["value"]), float(row["low"]), float(row["high"])
+        axes.errorbar([value], [position], xerr=[[value - low], [high - value]], fmt="o", markersize=4, capsize=2,
+                      linewidth=0.9, color="#b42318" if row.get("regressed") else "#4e79a7")
+    axes.axvline(0.0, color="#5b6473", linewidth=0.8)
+    tolerance = float(spec.get("tolerance") or 0.0)
+    if tolerance:
+        axes.axvline(-tolerance, color="#b54708", linewidth=0.8, linestyle="--")
+    axes.set_yticks(list(range(len(rows))), labels)
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    _decorate(axes, {"x_label": "change (negative is worse where a gate gives the direction)", **spec}, legend=False)
+    return _svg(figure, chart_id)

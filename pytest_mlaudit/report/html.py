@@ -258,7 +258,34 @@ def render(document: dict[str, Any], sections: list | None = None,
         published=[dict(row, anchor=view["anchor"]) for view in views for row in view["published"]],
         references=REFERENCES,
         sections=[{"title": s.title, "html": Markup(s.html)} for s in (sections or [])],
+        baseline=_baseline_view(document.get("baseline")),
     )
+
+
+CHANGES_CHARTED = 30
+
+
+def _baseline_view(baseline: Any) -> dict[str, Any] | None:
+    """The "Changes since baseline" section: the table of changes and a chart of the gated ones (or the first)."""
+    from markupsafe import Markup
+
+    from .charts import changes as changes_chart
+
+    if not isinstance(baseline, dict):
+        return None
+    rows = [change for change in baseline.get("changes") or [] if isinstance(change, dict)]
+    charted = ([row for row in rows if row.get("gated")] or rows)[:CHANGES_CHARTED]
+    chart, chart_error = "", ""
+    if charted:
+        spec = {"title": "Change since baseline, with its interval", "tolerance": baseline.get("tolerance"),
+                "rows": [{"label": f"{row['audit']}: {row['metric']}", "regressed": row.get("verdict") == "regressed",
+                          **{end: row["change"][end] for end in ("value", "low", "high")}} for row in charted]}
+        try:
+            chart = Markup(changes_chart(spec, "baseline-changes"))
+        except (KeyError, TypeError, ValueError) as exc:
+            chart_error = f"the changes could not be drawn: {type(exc).__name__}: {exc}"
+    return {**baseline, "rows": rows, "chart": chart, "chart_error": chart_error,
+            "charted": len(charted), "regressed": sum(row.get("verdict") == "regressed" for row in rows)}
 
 
 def _audit_view(position: int, audit: dict[str, Any], drawn: list[dict] | None = None) -> dict[str, Any]:

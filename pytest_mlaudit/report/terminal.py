@@ -11,7 +11,7 @@ ERRORS_SHOWN = 10
 
 
 def summary_lines(records: list[AuditRecord], run: RunFacts | None = None, *,
-                  reports_written: tuple[str, ...] = ()) -> Iterator[tuple[str, bool]]:
+                  reports_written: tuple[str, ...] = (), comparison=None) -> Iterator[tuple[str, bool]]:
     """``(line, failed)`` pairs: each gate (test, metric, value with interval, threshold, verdict), then the verdict.
 
     Audits whose failure their own test caught (``pytest.raises``) are a count, not
@@ -37,6 +37,8 @@ def summary_lines(records: list[AuditRecord], run: RunFacts | None = None, *,
     run = run or RunFacts()
     for test in run.failed_tests[:ERRORS_SHOWN]:
         yield f"FAILED outside its audits: {test['nodeid']} ({test['when']}): {test['message']}", True
+    if comparison is not None:
+        yield from _baseline_lines(comparison)
     summary = summarize(records, run)
     handled = f"; {summary['handled']} audit failure(s) caught by their own tests, not counted" if summary["handled"] else ""
     reasons = f": {'; '.join(summary['reasons'])}" if summary["verdict"] != "PASS" else ""
@@ -47,3 +49,23 @@ def _suspect_note(record: AuditRecord) -> str:
     """`` SUSPECT (check, check)``: which sanity checks failed, or nothing."""
     failed = [check.name for check in record.checks if not check.passed]
     return f" SUSPECT ({', '.join(failed)})" if failed else ""
+
+
+def _baseline_lines(comparison) -> Iterator[tuple[str, bool]]:
+    """The comparison with ``--mlaudit-baseline``: its warnings, each regression, then one count line."""
+    for warning in comparison.warnings:
+        yield f"mlaudit baseline warning: {warning}", True
+    regressions = comparison.regressions
+    for change in regressions[:ERRORS_SHOWN]:
+        yield f"REGRESSED {change.nodeid} {change.audit}: {change.message(comparison.tolerance)}", True
+    if len(regressions) > ERRORS_SHOWN:
+        yield f"... and {len(regressions) - ERRORS_SHOWN} more regressions", True
+    paired = sum(change.paired for change in comparison.changes)
+    yield (f"mlaudit baseline {comparison.baseline.path}: {len(comparison.changes)} metric(s) of "
+           f"{comparison.matched} audit(s) compared ({paired} paired), {len(regressions)} regression(s) "
+           f"(policy {comparison.policy}, tolerance {comparison.tolerance:g}), {len(comparison.new)} new audit(s), "
+           f"{len(comparison.vanished)} vanished"
+           + (f", {comparison.not_run} of tests not run here" if comparison.not_run else ""),
+           bool(regressions or comparison.vanished))
+    for nodeid, name in comparison.vanished[:ERRORS_SHOWN]:
+        yield f"VANISHED {nodeid} {name}: in the baseline, not measured in this run", True

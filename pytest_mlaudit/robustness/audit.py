@@ -305,6 +305,8 @@ def _measure(a: Audit, model, X, y, attack, clip, batch_size, device, normalizat
     result = summarize(clean_correct, robust_correct, a.settings.confidence, attack_params, checks)
     for name in ("clean_accuracy", "robust_accuracy", "attack_success_rate", "accuracy_drop"):
         a.metric(name, getattr(result, name))
+    a.outcomes("clean_accuracy", clean_correct)
+    a.outcomes("robust_accuracy", robust_correct)
     return result
 
 
