@@ -208,6 +208,23 @@ class Audit:
         """Add a structured result for the report's charts and tables (a builder of :mod:`pytest_mlaudit.extras`)."""
         item.add_to(self._record.extras)
 
+    def _flag_degenerate_intervals(self) -> None:
+        """A failed check for metrics whose interval has zero width (e.g. the AUC of a constant-score model).
+
+        No finite sample makes a measured quantity certain: an interval ``[v, v]`` means
+        the statistic could not vary (constant scores, identical runs, a resampling with
+        one outcome), and the audit is marked suspect rather than shown as exact.
+        """
+        degenerate = [name for name, estimate in self._record.metrics.items()
+                      if estimate.low == estimate.high and estimate.n > 0]
+        if degenerate:
+            shown = ", ".join(f"{name} = {self._record.metrics[name].value:.4g} "
+                              f"({self._record.metrics[name].method}, n={self._record.metrics[name].n})"
+                              for name in degenerate)
+            self.check("intervals have non-zero width", False,
+                       f"zero-width interval: {shown}; the statistic could not vary on this data (constant scores "
+                       f"or predictions, identical runs), so the interval does not measure its uncertainty")
+
     def _evaluate_gates(self) -> list[str]:
         misses = []
         for pending in self._gates:
@@ -268,6 +285,7 @@ def audit(category: str, name: str, *, model: Any = None, data: Any = None, para
         if data is not None:
             handle.describe_data(data)
         yield handle
+        handle._flag_degenerate_intervals()
         misses = handle._evaluate_gates()
     except Exception as exc:
         record.outcome = "error"

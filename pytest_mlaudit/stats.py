@@ -137,6 +137,10 @@ def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> b
 
 
 BOOTSTRAP_METHOD = "bootstrap-percentile-stratified"
+# The multiplicity weights of the resamples are drawn in chunks of at most this many
+# numbers (resamples x cells, 16 MB of float64): memory stays bounded when there are
+# as many cells as rows (continuous scores), whatever the number of resamples.
+BOOTSTRAP_CHUNK_ELEMENTS = 2_000_000
 
 
 def bootstrap_weights(counts, strata, *, n_resamples: int, seed):
@@ -200,8 +204,9 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     describes a stratified test split.
 
     Resamples reach ``statistic`` as multiplicity weights: ``statistic(weights)`` gets an
-    array of shape ``(n_resamples, n_cells)`` and returns ``{name: array of shape
-    (n_resamples,)}``, all resamples at once, each value defined (stratification keeps
+    array of shape ``(resamples, n_cells)`` and returns ``{name: array of shape
+    (resamples,)}``, for a chunk of the resamples at a time (at most
+    ``BOOTSTRAP_CHUNK_ELEMENTS`` weights), each value defined (stratification keeps
     every class in every resample). ``cells[i]`` is unit i's cell id, 0..n_cells-1,
     each cell inside one stratum; by default every unit is its own cell. With a few
     hundred cells, 1,000 resamples of 18,000 units cost milliseconds.
@@ -227,15 +232,21 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     cell_stratum[cells] = unit_stratum
     if np.any(cell_stratum[cells] != unit_stratum):
         raise ValueError("each cell must lie inside one stratum")
-    weights = bootstrap_weights(np.bincount(cells, minlength=n_cells), cell_stratum, n_resamples=n_resamples, seed=seed)
-    values = statistic(weights)
-    estimates = {}
-    for name, value in point.items():
-        samples = np.asarray(values[name], dtype=float)
-        if samples.shape != (n_resamples,) or not np.isfinite(samples).all():
-            raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
-        estimates[name] = bootstrap_percentile(float(value), samples, strata.size, confidence, BOOTSTRAP_METHOD)
-    return estimates
+    cell_counts = np.bincount(cells, minlength=n_cells)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_resamples, BOOTSTRAP_CHUNK_ELEMENTS // n_cells))
+    replicates: dict[str, list] = {name: [] for name in point}
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        values = statistic(bootstrap_weights(cell_counts, cell_stratum, n_resamples=size, seed=rng))
+        for name in point:
+            samples = np.asarray(values[name], dtype=float)
+            if samples.shape != (size,) or not np.isfinite(samples).all():
+                raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
+            replicates[name].append(samples)
+    return {name: bootstrap_percentile(float(value), np.concatenate(replicates[name]), strata.size, confidence,
+                                       BOOTSTRAP_METHOD)
+            for name, value in point.items()}
 
 
 # ---------------------------------------------------------------------------

@@ -264,6 +264,32 @@ def positive_class(y, positive_label: Any, name: str = "y", classes: list | None
     return y == positive_label
 
 
+def _keeping_types(values):
+    """Group labels as an array; a list keeps each label's type (numpy would turn ``[1, "1"]`` into two "1")."""
+    import numpy as np
+
+    values = from_torch(values)
+    return np.array(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
+
+
+def _refuse_merged_groups(column, where: str) -> None:
+    """Refuse group labels of different types that read the same (``1`` and ``"1"``).
+
+    Groups are compared as text in the report and the metrics; two labels that only
+    their type tells apart would silently become one group.
+    """
+    if column.dtype != object:
+        return
+    by_text: dict[str, set] = {}
+    for value in column.unique():
+        by_text.setdefault(str(value), set()).add(type(value).__name__)
+    merged = {text: sorted(types) for text, types in by_text.items() if len(types) > 1}
+    if merged:
+        shown = "; ".join(f"{text!r} as {', '.join(types)}" for text, types in list(merged.items())[:5])
+        raise ValueError(f"{where} mixes label types that read the same ({shown}): they would be merged into one "
+                         f"group; give the column one type (e.g. .astype(str) if they are one group)")
+
+
 def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):
     """Sensitive features as a pandas DataFrame of group labels (strings), one column each.
 
@@ -282,11 +308,11 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
         lengths = {key: len(column) for key, column in value.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"{name} columns differ in length: {lengths}")
-        frame = pd.DataFrame({str(key): np.asarray(column) for key, column in value.items()})
+        frame = pd.DataFrame({str(key): _keeping_types(column) for key, column in value.items()})
     else:
         if value is None or isinstance(value, (str, bytes)):
             raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
-        array = np.asarray(from_torch(value))
+        array = _keeping_types(value)
         if array.ndim == 1:
             frame = pd.DataFrame({"sensitive_feature": array})
         elif array.ndim == 2:
@@ -303,6 +329,7 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
         if missing:
             raise ValueError(f"{name} column {column!r} has {missing} missing values (NaN or None): "
                              f"give every sample a group (e.g. 'unknown')")
+        _refuse_merged_groups(frame[column], f"{name} column {column!r}")
         frame[column] = frame[column].astype(str)
         groups = frame[column].unique()
         if len(groups) < 2:
