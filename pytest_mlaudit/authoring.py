@@ -27,7 +27,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from .records import AuditRecord, Check, Estimate, Gate
-from .session import Settings, current_settings, current_test, derive_seed, override_settings, plugin_hook
+from .session import (Settings, current_settings, current_test, derive_seed, override_settings, parse_shard,
+                      plugin_hook)
 from .stats import POLICIES, gate_passes
 
 
@@ -100,10 +101,13 @@ class _PendingGate:
 class Audit:
     """The audit under way inside ``with mla.audit(...) as a``: what it measured, checked and requires."""
 
-    def __init__(self, record: AuditRecord):
+    def __init__(self, record: AuditRecord, shard: tuple[int, int] | None = None):
         self._record = record
         self._gates: list[_PendingGate] = []
         self._failures: list[str] = []
+        self._declared_shard = shard
+        if shard is not None:
+            record.params["shard"] = {"index": shard[0], "count": shard[1], "rows": "given"}
 
     @property
     def name(self) -> str:
@@ -135,6 +139,29 @@ class Audit:
         if test is not None:
             return test.seed_for(f"{self._record.name}/{name}")
         return derive_seed(self.settings.seed, self._record.name, name)
+
+    def shard_rows(self, *arrays: Any) -> tuple[Any, ...]:
+        """This audit's shard of the rows of ``arrays`` (numpy arrays of one length), recorded in ``params["shard"]``.
+
+        Under ``--mlaudit-shard i/k`` (or ``mla.settings(shard=(i, k))``) the rows are cut
+        into k contiguous blocks and block i is returned; the record keeps i, k, the block's
+        rows and a fingerprint of all the rows, so that ``python -m pytest_mlaudit report``
+        can check that merged shards are complete and disjoint and pool their counts. An
+        audit that declared ``shard=`` was given its shard already: the arrays are returned
+        as they are. Without a shard, all rows.
+        """
+        if self._declared_shard is not None or self.settings.shard is None or not arrays:
+            return arrays
+        from .validation import fingerprint
+
+        index, count = self.settings.shard
+        n = len(arrays[0])
+        start, stop = (index - 1) * n // count, index * n // count
+        if stop == start:
+            raise ValueError(f"shard {index}/{count} of {n} rows is empty: use fewer shards than rows")
+        self._record.params["shard"] = {"index": index, "count": count, "rows": [start, stop], "of_rows": n,
+                                        "of_data": fingerprint(*arrays)["sha256"]}
+        return tuple(array[start:stop] for array in arrays)
 
     def describe_model(self, model: Any) -> dict[str, Any]:
         """Record what the model is (kind, class, parameters, size, fingerprint) for the report's model card.
@@ -263,21 +290,28 @@ def _raised_by_audit(exc: BaseException) -> None:
 
 @contextmanager
 def audit(category: str, name: str, *, model: Any = None, data: Any = None, params: dict[str, Any] | None = None,
-          requirement: str | list[str] | None = None) -> Iterator[Audit]:
+          requirement: str | list[str] | None = None, shard: tuple[int, int] | str | None = None) -> Iterator[Audit]:
     """Run one audit: build its record, deliver it to the report, then enforce its gates.
 
     ``category`` groups audits in the report and in the requirement mapping
     (robustness, imbalance, fairness, privacy, or a family of your own); ``name``
     says what is measured. ``model`` and ``data`` are described in the record;
     ``requirement`` tags every gate of the audit for the compliance mapping.
+    ``shard=(i, k)`` (or ``"i/k"``, i from 1 to k) declares that ``data`` is the i-th of
+    k disjoint shards, measured in k jobs whose JSON reports
+    ``python -m pytest_mlaudit report`` merges by pooling the metrics' counts.
     """
     __tracebackhide__ = True
     for argument, value in (("category", category), ("name", name)):
         if not isinstance(value, str) or not value:
             raise TypeError(f"mla.audit: {argument} must be a non-empty string, got {value!r}")
+    try:
+        declared_shard = None if shard is None else parse_shard(shard)
+    except ValueError as exc:
+        raise ValueError(f"mla.audit: {exc}") from None
     record = AuditRecord(nodeid="", category=category, name=name, params=dict(params or {}))
     record.requirements.extend(requirement_list(requirement))
-    handle = Audit(record)
+    handle = Audit(record, declared_shard)
     start = time.perf_counter()
     try:
         if model is not None:
@@ -311,7 +345,7 @@ def settings(**overrides: Any) -> Iterator[Settings]:
     policy, device, data_dir); what is not given keeps its current value (inside
     pytest, the run's options).
     """
-    allowed = ("seed", "confidence", "policy", "device", "data_dir")
+    allowed = ("seed", "confidence", "policy", "device", "data_dir", "shard")
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
         raise TypeError(f"mla.settings: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")

@@ -46,6 +46,9 @@ OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
     "policy": ("mlaudit_policy", str, "estimate", "default gate policy: estimate, lower (conservative) or upper (flake-proof)"),
     "data-dir": ("mlaudit_data_dir", str, None, "directory with the real data sets for the real-data tier"),
     "device": ("mlaudit_device", str, "auto", "device for torch models: auto, cpu or cuda (default auto)"),
+    "shard": ("mlaudit_shard", str, None,
+              "i/k: audits that support it measure the i-th of k blocks of their rows (merge the k JSON "
+              "reports with python -m pytest_mlaudit report)"),
     "requirements": ("mlaudit_requirements", str, None,
                      "JSON or TOML file overriding the report's requirement mapping (see pytest_mlaudit.compliance)"),
 }
@@ -87,6 +90,7 @@ def read_settings(config: pytest.Config) -> Settings:
             report_path=_resolve(config, "mlaudit_report", values["mlaudit_report"]),
             json_path=_resolve(config, "mlaudit_json", values["mlaudit_json"]),
             requirements_path=_resolve(config, "mlaudit_requirements", values["mlaudit_requirements"]),
+            shard=values["mlaudit_shard"],
         )
         load_mapping(settings.requirements_path)
     except ValueError as exc:

@@ -78,7 +78,8 @@ def proportion(successes: int, n: int, confidence: float = 0.95, method: str = "
     else:
         raise ValueError(f"method must be one of {PROPORTION_METHODS}, got {method!r}")
     value = successes / n if n else 0.0
-    return Estimate(value=value, low=low, high=high, n=n, method=method, confidence=confidence)
+    return Estimate(value=value, low=low, high=high, n=n, method=method, confidence=confidence,
+                    counts=(int(successes), int(n)))
 
 
 def paired_difference(
@@ -96,7 +97,7 @@ def paired_difference(
         raise ValueError(f"paired counts must be non-negative, got {counts}")
     n = sum(counts)
     if n == 0:
-        return Estimate(0.0, -1.0, 1.0, 0, "newcombe-paired", confidence)
+        return Estimate(0.0, -1.0, 1.0, 0, "newcombe-paired", confidence, (0, 0, 0, 0))
     first, second = both + only_first, both + only_second
     p1, p2 = first / n, second / n
     l1, u1 = wilson_interval(first, n, confidence)
@@ -107,7 +108,8 @@ def paired_difference(
     d_low = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     d_high = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     low, high = max(-1.0, delta - d_low), min(1.0, delta + d_high)
-    return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence)
+    return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence,
+                    tuple(int(count) for count in counts))
 
 
 def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> bool:
@@ -347,7 +349,8 @@ def independent_difference(successes_1: int, n_1: int, successes_2: int, n_2: in
     delta = p1 - p2
     low = delta - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = delta + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return Estimate(delta, max(-1.0, min(low, delta)), min(1.0, max(high, delta)), n_1 + n_2, "newcombe-independent", confidence)
+    return Estimate(delta, max(-1.0, min(low, delta)), min(1.0, max(high, delta)), n_1 + n_2, "newcombe-independent",
+                    confidence, (int(successes_1), int(n_1), int(successes_2), int(n_2)))
 
 
 def auc_interval(positive_scores, negative_scores, confidence: float = 0.95) -> Estimate:

@@ -151,7 +151,7 @@ def _rate(value, successes, n, confidence) -> Estimate:
     """fairlearn's value with the Wilson interval of its counts (n = 0: [0, 1])."""
     value = float(value) if n else 0.0
     low, high = wilson_interval(int(successes), int(n), confidence)
-    return Estimate(value, min(low, value), max(high, value), int(n), "wilson", confidence)
+    return Estimate(value, min(low, value), max(high, value), int(n), "wilson", confidence, (int(successes), int(n)))
 
 
 def _resample_counts(counts, n_bootstrap: int, rng):

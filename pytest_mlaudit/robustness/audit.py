@@ -110,6 +110,7 @@ def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, atta
             sanity_samples: int, strict: bool) -> Audited:
     """Validate the inputs, adapt the model and describe the model, data and params in the audit."""
     audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    audited.X, audited.y = a.shard_rows(audited.X, audited.y)  # --mlaudit-shard i/k: the i-th block of rows
     sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
     strict = validation.flag(strict, "strict")
     low, high = audited.bounds
