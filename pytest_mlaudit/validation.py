@@ -182,20 +182,59 @@ def check_known_labels(y, known, name: str, reason: str) -> None:
                          f"{np.unique(known).tolist()})")
 
 
+class Fingerprint:
+    """A content hash of data seen a batch at a time (a DataLoader), equal to :func:`fingerprint` of it all.
+
+    Each array position (X, y, ...) has its own running sha256 over its sample shape,
+    dtype and bytes, so batches can arrive in any sizes: the result depends only on the
+    concatenated data. Memory is one batch.
+    """
+
+    def __init__(self) -> None:
+        self._digests: list[Any] = []
+        self._first: Any = None
+        self.n = 0
+        self._labels: dict[str, int] | None = {}
+
+    def update(self, *arrays) -> None:
+        if not self._digests:
+            self._digests = [hashlib.sha256(str((a.shape[1:], str(a.dtype))).encode()) for a in arrays]
+            self._first = arrays[0]
+        elif len(arrays) != len(self._digests):
+            raise ValueError(f"a batch of {len(arrays)} arrays after batches of {len(self._digests)}")
+        for digest, array in zip(self._digests, arrays):
+            digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
+        self.n += int(arrays[0].shape[0])
+        if len(arrays) == 2 and self._labels is not None:  # (X, y): the labels' class balance
+            counts = class_counts(arrays[1])
+            if counts is None:
+                self._labels = None
+            else:
+                for label, count in counts.items():
+                    self._labels[label] = self._labels.get(label, 0) + count
+                if len(self._labels) > 100:
+                    self._labels = None
+
+    def describe(self) -> dict[str, Any]:
+        if not self._digests:
+            raise ValueError("no data was fingerprinted")
+        combined = hashlib.sha256(b"".join(digest.digest() for digest in self._digests))
+        description = {"sha256": combined.hexdigest()[:16], "n": self.n, "shape": [self.n, *self._first.shape[1:]],
+                       "dtype": str(self._first.dtype)}
+        if len(self._digests) == 2 and self._labels:
+            description["class_counts"] = dict(sorted(self._labels.items(), key=lambda item: _label_order(item[0])))
+        return description
+
+
+def _label_order(label: str) -> tuple:
+    return (0, int(label)) if label.lstrip("-").isdigit() else (1, label)
+
+
 def fingerprint(*arrays) -> dict[str, Any]:
     """A short content hash of the data, with its shape and type, for the report."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(str((array.shape, str(array.dtype))).encode())
-        digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
-    first = arrays[0]
-    description = {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape),
-                   "dtype": str(first.dtype)}
-    if len(arrays) == 2:  # (X, y): the labels' class balance
-        counts = class_counts(arrays[1])
-        if counts is not None:
-            description["class_counts"] = counts
-    return description
+    running = Fingerprint()
+    running.update(*arrays)
+    return running.describe()
 
 
 def class_counts(labels, max_classes: int = 100) -> dict[str, int] | None:
