@@ -8,7 +8,9 @@ gate's verdict is recomputed from its value, interval, threshold and policy. The
 summary is recomputed too; its verdict is the worst of that and of the FAIL or
 INCOMPLETE verdicts the inputs stored (INCOMPLETE > FAIL > NO AUDITS > PASS), so a
 shard that did not finish keeps the merged report from passing. A test id found in
-more than one input is warned about on stderr (a shard run twice?).
+more than one input is warned about on stderr (a shard run twice?). The audits of a
+data-sharded run (``--mlaudit-shard i/k``) are pooled into one per audit: counts added,
+intervals recomputed; incomplete or overlapping shards are refused (exit status 2).
 
 ``compare`` prints the change of every metric of NEW since OLD with its interval
 (see :mod:`pytest_mlaudit.regression`) and exits 1 when a gated metric regressed
@@ -71,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     for nodeid, files in json.duplicate_nodeids(documents, sources).items():
         print(f"{parser.prog}: warning: test {nodeid} is in {len(files)} reports: {', '.join(files)} "
               "(its audits are counted once per report)", file=sys.stderr)
-    document = json.merge(documents, sources, mapping)
+    try:
+        document = json.merge(documents, sources, mapping)
+    except ValueError as exc:  # sharded audits that cannot be pooled exactly (ShardMergeError)
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
     if args.json_output is not None:
         write_atomic(args.json_output, json.dumps(document))
         print(f"mlaudit JSON report: {args.json_output}")

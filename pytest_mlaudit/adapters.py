@@ -11,7 +11,7 @@ import functools
 import hashlib
 import sys
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, runtime_checkable
 
@@ -89,18 +89,27 @@ class TorchClassifier:
     kind = "torch"
     differentiable = True
 
-    def __init__(self, model: Any, device: str | None = None, normalization: tuple[Sequence[float], Sequence[float]] | None = None):
+    def __init__(self, model: Any, device: str | None = None, normalization: tuple[Sequence[float], Sequence[float]] | None = None,
+                 output: int | str | Callable[[Any], Any] | None = None):
         import torch
 
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if output is not None and not (isinstance(output, (int, str)) or callable(output)) or isinstance(output, bool):
+            raise TypeError(f"output must be an index (tuple output), a key (dict output) or a function of the "
+                            f"model's output returning the logits, got {output!r}")
         self.model = model
+        self.output = output
         self.device = torch.device(resolve_device(device))
         self.normalization = normalization
         self._mean = self._std = None
         if normalization is not None:
             self._mean, self._std = self._normalization_tensors(normalization)
         self.n_classes: int | None = None
+        # the model runs in its own floating dtype (float64, bfloat16, float16): audit inputs are
+        # float32 and are cast to it on the way in, the logits cast to float32 on the way out
+        self.model_dtype = next((t.dtype for t in (*model.parameters(), *model.buffers()) if t.is_floating_point()),
+                                torch.float32)
 
     def _normalization_tensors(self, normalization):
         import torch
@@ -133,7 +142,36 @@ class TorchClassifier:
         return (x - self._mean.view(shape)) / self._std.view(shape)
 
     def logits(self, x):
-        return self.model(self._normalize(x))
+        import torch
+
+        out = self._selected(self.model(self._normalize(x).to(self.model_dtype)))
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f"the model returned {type(out).__name__}, not a tensor of class logits")
+        return out.float() if out.dtype != torch.float32 and out.is_floating_point() else out
+
+    def _selected(self, out):
+        """The logits among the model's outputs, as ``output=`` selects them."""
+        import torch
+
+        if self.output is None:
+            if isinstance(out, (tuple, list)):
+                raise TypeError(f"the model returned a {type(out).__name__} of {len(out)} outputs, not a tensor of "
+                                f"logits: choose one with mla.as_classifier(model, output=<index>) and audit that")
+            if isinstance(out, dict):
+                raise TypeError(f"the model returned a dict with keys {sorted(map(str, out))}, not a tensor of "
+                                f"logits: choose one with mla.as_classifier(model, output=<key>) and audit that")
+            return out
+        if callable(self.output):
+            return self.output(out)
+        try:
+            return out[self.output]
+        except (KeyError, IndexError, TypeError) as exc:
+            what = f"keys {sorted(map(str, out))}" if isinstance(out, dict) else (
+                f"{len(out)} outputs" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}")
+            if isinstance(out, torch.Tensor):
+                what = "a single tensor (no output= needed)"
+            raise TypeError(f"output={self.output!r} does not select an output of the model: it returned {what} "
+                            f"({type(exc).__name__})") from None
 
     def loss_gradient(self, x, y):
         """Gradient of the summed cross-entropy with respect to the input (not the weights)."""
@@ -170,12 +208,22 @@ class TorchClassifier:
                 module.training = training
 
     def describe(self) -> dict[str, Any]:
+        import torch
+
         parameters = list(self.model.parameters())
         digest = hashlib.sha256()
         for tensor in self.model.state_dict().values():
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+            tensor = tensor.detach().cpu()
+            if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16; float32 holds its values exactly
+                tensor = tensor.float()
+            digest.update(tensor.contiguous().numpy().tobytes())
         summary = repr(self.model)
-        return {
+        casts = {} if self.model_dtype == torch.float32 else {
+            "dtype": str(self.model_dtype).removeprefix("torch."),
+            "audit_cast": f"inputs cast from float32 to {str(self.model_dtype).removeprefix('torch.')} for the model, "
+                          f"logits cast to float32 for the audit",
+        }
+        return {**casts,
             "name": type(self.model).__name__,
             "kind": self.kind,
             "parameters": int(sum(p.numel() for p in parameters)),
@@ -188,18 +236,31 @@ class TorchClassifier:
         }
 
 
-def as_classifier(model: Any, device: str | None = None, normalization=None, name: str = "model") -> Classifier:
+def as_classifier(model: Any, device: str | None = None, normalization=None, name: str = "model",
+                  output: int | str | Callable[[Any], Any] | None = None) -> Classifier:
     """The classifier adapter for ``model``: another plugin's, else the built-in one.
 
     ``name`` is the argument the model came in, for the errors (``model``, ``Transfer surrogate``).
+    ``output`` selects the logits of a torch model returning several outputs: an index
+    into a tuple, a key of a dict, or a function of the output; the adapter it returns
+    can be given to any audit in place of the model. An adapter given as ``model`` is
+    returned as it is.
     """
+    if isinstance(model, TorchClassifier) or (not _is_torch_module(model) and isinstance(model, Classifier)):
+        if normalization is not None or output is not None:
+            raise TypeError(f"{name} is already a classifier adapter: give normalization= and output= to "
+                            f"mla.as_classifier when making it")
+        return model
     hook = plugin_hook()
     if hook is not None:
         adapted = hook.pytest_mlaudit_adapt_model(model=model, device=device)
         if adapted is not None:
             return adapted
     if _is_torch_module(model):
-        return TorchClassifier(model, device=device, normalization=normalization)
+        return TorchClassifier(model, device=device, normalization=normalization, output=output)
+    if output is not None:
+        raise TypeError(f"output= selects among a torch model's outputs; {name} is a "
+                        f"{type(model).__module__}.{type(model).__name__}")
     if callable(getattr(model, "fit", None)) and callable(getattr(model, "predict_proba", None)):
         from .estimators import require_fitted
 
@@ -248,6 +309,8 @@ def describe_model(model: Any) -> dict[str, Any]:
     ``get_params`` (scikit-learn, imbalanced-learn pipelines, diffprivlib, XGBoost's
     scikit-learn wrapper) by their class, library and parameters.
     """
+    if isinstance(model, TorchClassifier):
+        return model.describe()
     if _is_torch_module(model):
         return TorchClassifier(model, device="cpu").describe()
     library = type(model).__module__.split(".")[0]

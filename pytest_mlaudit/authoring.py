@@ -28,7 +28,8 @@ from typing import Any
 
 from .records import AuditRecord, Check, Estimate, Gate, UnrecordableValue
 from .regression import MAX_STORED_SAMPLES, pack_outcomes, regression_failures, stored_value
-from .session import Settings, current_settings, current_test, derive_seed, override_settings, plugin_hook
+from .session import (Settings, current_settings, current_test, derive_seed, override_settings, parse_shard,
+                      plugin_hook)
 from .stats import POLICIES, gate_passes
 
 
@@ -101,10 +102,13 @@ class _PendingGate:
 class Audit:
     """The audit under way inside ``with mla.audit(...) as a``: what it measured, checked and requires."""
 
-    def __init__(self, record: AuditRecord):
+    def __init__(self, record: AuditRecord, shard: tuple[int, int] | None = None):
         self._record = record
         self._gates: list[_PendingGate] = []
         self._failures: list[str] = []
+        self._declared_shard = shard
+        if shard is not None:
+            record.params["shard"] = {"index": shard[0], "count": shard[1], "rows": "given"}
 
     @property
     def name(self) -> str:
@@ -136,6 +140,29 @@ class Audit:
         if test is not None:
             return test.seed_for(f"{self._record.name}/{name}")
         return derive_seed(self.settings.seed, self._record.name, name)
+
+    def shard_rows(self, *arrays: Any) -> tuple[Any, ...]:
+        """This audit's shard of the rows of ``arrays`` (numpy arrays of one length), recorded in ``params["shard"]``.
+
+        Under ``--mlaudit-shard i/k`` (or ``mla.settings(shard=(i, k))``) the rows are cut
+        into k contiguous blocks and block i is returned; the record keeps i, k, the block's
+        rows and a fingerprint of all the rows, so that ``python -m pytest_mlaudit report``
+        can check that merged shards are complete and disjoint and pool their counts. An
+        audit that declared ``shard=`` was given its shard already: the arrays are returned
+        as they are. Without a shard, all rows.
+        """
+        if self._declared_shard is not None or self.settings.shard is None or not arrays:
+            return arrays
+        from .validation import fingerprint
+
+        index, count = self.settings.shard
+        n = len(arrays[0])
+        start, stop = (index - 1) * n // count, index * n // count
+        if stop == start:
+            raise ValueError(f"shard {index}/{count} of {n} rows is empty: use fewer shards than rows")
+        self._record.params["shard"] = {"index": index, "count": count, "rows": [start, stop], "of_rows": n,
+                                        "of_data": fingerprint(*arrays)["sha256"]}
+        return tuple(array[start:stop] for array in arrays)
 
     def describe_model(self, model: Any) -> dict[str, Any]:
         """Record what the model is (kind, class, parameters, size, fingerprint) for the report's model card.
@@ -250,6 +277,23 @@ class Audit:
         except UnrecordableValue:
             return []  # the record becomes an error audit naming the field when it is delivered
 
+    def _flag_degenerate_intervals(self) -> None:
+        """A failed check for metrics whose interval has zero width (e.g. the AUC of a constant-score model).
+
+        No finite sample makes a measured quantity certain: an interval ``[v, v]`` means
+        the statistic could not vary (constant scores, identical runs, a resampling with
+        one outcome), and the audit is marked suspect rather than shown as exact.
+        """
+        degenerate = [name for name, estimate in self._record.metrics.items()
+                      if estimate.low == estimate.high and estimate.n > 0]
+        if degenerate:
+            shown = ", ".join(f"{name} = {self._record.metrics[name].value:.4g} "
+                              f"({self._record.metrics[name].method}, n={self._record.metrics[name].n})"
+                              for name in degenerate)
+            self.check("intervals have non-zero width", False,
+                       f"zero-width interval: {shown}; the statistic could not vary on this data (constant scores "
+                       f"or predictions, identical runs), so the interval does not measure its uncertainty")
+
     def _evaluate_gates(self) -> list[str]:
         misses = []
         for pending in self._gates:
@@ -288,21 +332,28 @@ def _raised_by_audit(exc: BaseException) -> None:
 
 @contextmanager
 def audit(category: str, name: str, *, model: Any = None, data: Any = None, params: dict[str, Any] | None = None,
-          requirement: str | list[str] | None = None) -> Iterator[Audit]:
+          requirement: str | list[str] | None = None, shard: tuple[int, int] | str | None = None) -> Iterator[Audit]:
     """Run one audit: build its record, deliver it to the report, then enforce its gates.
 
     ``category`` groups audits in the report and in the requirement mapping
     (robustness, imbalance, fairness, privacy, or a family of your own); ``name``
     says what is measured. ``model`` and ``data`` are described in the record;
     ``requirement`` tags every gate of the audit for the compliance mapping.
+    ``shard=(i, k)`` (or ``"i/k"``, i from 1 to k) declares that ``data`` is the i-th of
+    k disjoint shards, measured in k jobs whose JSON reports
+    ``python -m pytest_mlaudit report`` merges by pooling the metrics' counts.
     """
     __tracebackhide__ = True
     for argument, value in (("category", category), ("name", name)):
         if not isinstance(value, str) or not value:
             raise TypeError(f"mla.audit: {argument} must be a non-empty string, got {value!r}")
+    try:
+        declared_shard = None if shard is None else parse_shard(shard)
+    except ValueError as exc:
+        raise ValueError(f"mla.audit: {exc}") from None
     record = AuditRecord(nodeid="", category=category, name=name, params=dict(params or {}))
     record.requirements.extend(requirement_list(requirement))
-    handle = Audit(record)
+    handle = Audit(record, declared_shard)
     start = time.perf_counter()
     try:
         if model is not None:
@@ -311,6 +362,7 @@ def audit(category: str, name: str, *, model: Any = None, data: Any = None, para
             handle.describe_data(data)
         yield handle
         handle._check_outcomes()
+        handle._flag_degenerate_intervals()
         misses = handle._evaluate_gates() + handle._regressions()
     except Exception as exc:
         record.outcome = "error"
@@ -336,7 +388,7 @@ def settings(**overrides: Any) -> Iterator[Settings]:
     policy, device, data_dir); what is not given keeps its current value (inside
     pytest, the run's options).
     """
-    allowed = ("seed", "confidence", "policy", "device", "data_dir")
+    allowed = ("seed", "confidence", "policy", "device", "data_dir", "shard")
     unknown = sorted(set(overrides) - set(allowed))
     if unknown:
         raise TypeError(f"mla.settings: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")

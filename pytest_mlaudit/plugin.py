@@ -63,6 +63,9 @@ OPTIONS: dict[str, tuple[str, Any, Any, str]] = {
     "policy": ("mlaudit_policy", str, "estimate", "default gate policy: estimate, lower (conservative) or upper (flake-proof)"),
     "data-dir": ("mlaudit_data_dir", str, None, "directory with the real data sets for the real-data tier"),
     "device": ("mlaudit_device", str, "auto", "device for torch models: auto, cpu or cuda (default auto)"),
+    "shard": ("mlaudit_shard", str, None,
+              "i/k: audits that support it measure the i-th of k blocks of their rows (merge the k JSON "
+              "reports with python -m pytest_mlaudit report)"),
     "requirements": ("mlaudit_requirements", str, None,
                      "JSON or TOML file overriding the report's requirement mapping (see pytest_mlaudit.compliance)"),
     "baseline": ("mlaudit_baseline", str, None,
@@ -119,6 +122,7 @@ def read_settings(config: pytest.Config) -> Settings:
             regression_policy=values["mlaudit_regression_policy"],
             fail_on_regression=values["mlaudit_fail_on_regression"],
             markdown_path=_resolve(config, "mlaudit_markdown", values["mlaudit_markdown"]),
+            shard=values["mlaudit_shard"],
         )
         load_mapping(settings.requirements_path)
     except ValueError as exc:

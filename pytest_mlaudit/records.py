@@ -112,6 +112,11 @@ class Estimate:
 
     ``n`` is the number of independent units the estimate rests on (samples for a
     proportion, seeds for a mean over DP runs); ``method`` names the interval.
+    ``counts`` are the counts the estimate is computed from, when it is (``(successes,
+    n)`` of a proportion, the four cells of a paired difference, ...): the runs of
+    data shards add them up and recompute the interval exactly (see
+    :mod:`pytest_mlaudit.report.shards`). None for statistics that counts do not
+    determine (bootstrap, AUC, quantiles of runs).
     """
 
     value: float
@@ -120,6 +125,7 @@ class Estimate:
     n: int
     method: str = "wilson"
     confidence: float = 0.95
+    counts: tuple[int, ...] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("value", "low", "high"):
@@ -135,11 +141,19 @@ class Estimate:
         return f"{self.value:.4f} [{self.low:.4f}, {self.high:.4f}] (n={self.n})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), **{name: number_to_json(getattr(self, name)) for name in ("value", "low", "high")}}
+        data = {**asdict(self), **{name: number_to_json(getattr(self, name)) for name in ("value", "low", "high")}}
+        if self.counts is None:
+            del data["counts"]
+        else:
+            data["counts"] = list(self.counts)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Estimate:
-        return cls(**{f.name: number_from_json(data[f.name]) for f in fields(cls) if f.name in data})
+        values = {f.name: number_from_json(data[f.name]) for f in fields(cls) if f.name in data}
+        if values.get("counts") is not None:
+            values["counts"] = tuple(values["counts"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

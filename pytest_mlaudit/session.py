@@ -44,8 +44,11 @@ class Settings:
     regression_policy: str = "upper"
     fail_on_regression: bool = True
     markdown_path: Path | None = None
+    shard: tuple[int, int] | None = None  # (i, k): audits that support it measure the i-th of k row blocks
 
     def __post_init__(self) -> None:
+        if self.shard is not None:
+            object.__setattr__(self, "shard", parse_shard(self.shard))
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if not (0.0 < self.confidence < 1.0):
@@ -58,6 +61,22 @@ class Settings:
             raise ValueError(f"regression tolerance must be a non-negative number, got {self.regression_tolerance!r}")
         if self.regression_policy not in POLICIES:
             raise ValueError(f"regression policy must be one of {', '.join(POLICIES)}, got {self.regression_policy!r}")
+
+
+def parse_shard(shard: Any) -> tuple[int, int]:
+    """A shard ``(i, k)`` or ``"i/k"``, i from 1 to k as in pytest-split; ValueError otherwise."""
+    if isinstance(shard, str):
+        parts = shard.split("/")
+        if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+            raise ValueError(f"shard must be 'i/k' (e.g. 2/4), got {shard!r}")
+        shard = tuple(int(part) for part in parts)
+    if (not isinstance(shard, (tuple, list)) or len(shard) != 2
+            or not all(isinstance(part, int) and not isinstance(part, bool) for part in shard)):
+        raise ValueError(f"shard must be a pair (i, k) of integers, got {shard!r}")
+    index, count = shard
+    if not 1 <= index <= count:
+        raise ValueError(f"shard (i, k) needs 1 <= i <= k, got ({index}, {count})")
+    return int(index), int(count)
 
 
 DEFAULT_SETTINGS = Settings()

@@ -78,7 +78,8 @@ def proportion(successes: int, n: int, confidence: float = 0.95, method: str = "
     else:
         raise ValueError(f"method must be one of {PROPORTION_METHODS}, got {method!r}")
     value = successes / n if n else 0.0
-    return Estimate(value=value, low=low, high=high, n=n, method=method, confidence=confidence)
+    return Estimate(value=value, low=low, high=high, n=n, method=method, confidence=confidence,
+                    counts=(int(successes), int(n)))
 
 
 def paired_difference(
@@ -96,7 +97,7 @@ def paired_difference(
         raise ValueError(f"paired counts must be non-negative, got {counts}")
     n = sum(counts)
     if n == 0:
-        return Estimate(0.0, -1.0, 1.0, 0, "newcombe-paired", confidence)
+        return Estimate(0.0, -1.0, 1.0, 0, "newcombe-paired", confidence, (0, 0, 0, 0))
     first, second = both + only_first, both + only_second
     p1, p2 = first / n, second / n
     l1, u1 = wilson_interval(first, n, confidence)
@@ -107,7 +108,8 @@ def paired_difference(
     d_low = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     d_high = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
     low, high = max(-1.0, delta - d_low), min(1.0, delta + d_high)
-    return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence)
+    return Estimate(delta, min(low, delta), max(high, delta), n, "newcombe-paired", confidence,
+                    tuple(int(count) for count in counts))
 
 
 def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> bool:
@@ -137,6 +139,10 @@ def gate_passes(estimate: Estimate, op: str, threshold: float, policy: str) -> b
 
 
 BOOTSTRAP_METHOD = "bootstrap-percentile-stratified"
+# The multiplicity weights of the resamples are drawn in chunks of at most this many
+# numbers (resamples x cells, 16 MB of float64): memory stays bounded when there are
+# as many cells as rows (continuous scores), whatever the number of resamples.
+BOOTSTRAP_CHUNK_ELEMENTS = 2_000_000
 
 
 def bootstrap_weights(counts, strata, *, n_resamples: int, seed):
@@ -200,8 +206,9 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     describes a stratified test split.
 
     Resamples reach ``statistic`` as multiplicity weights: ``statistic(weights)`` gets an
-    array of shape ``(n_resamples, n_cells)`` and returns ``{name: array of shape
-    (n_resamples,)}``, all resamples at once, each value defined (stratification keeps
+    array of shape ``(resamples, n_cells)`` and returns ``{name: array of shape
+    (resamples,)}``, for a chunk of the resamples at a time (at most
+    ``BOOTSTRAP_CHUNK_ELEMENTS`` weights), each value defined (stratification keeps
     every class in every resample). ``cells[i]`` is unit i's cell id, 0..n_cells-1,
     each cell inside one stratum; by default every unit is its own cell. With a few
     hundred cells, 1,000 resamples of 18,000 units cost milliseconds.
@@ -227,15 +234,21 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     cell_stratum[cells] = unit_stratum
     if np.any(cell_stratum[cells] != unit_stratum):
         raise ValueError("each cell must lie inside one stratum")
-    weights = bootstrap_weights(np.bincount(cells, minlength=n_cells), cell_stratum, n_resamples=n_resamples, seed=seed)
-    values = statistic(weights)
-    estimates = {}
-    for name, value in point.items():
-        samples = np.asarray(values[name], dtype=float)
-        if samples.shape != (n_resamples,) or not np.isfinite(samples).all():
-            raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
-        estimates[name] = bootstrap_percentile(float(value), samples, strata.size, confidence, BOOTSTRAP_METHOD)
-    return estimates
+    cell_counts = np.bincount(cells, minlength=n_cells)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(n_resamples, BOOTSTRAP_CHUNK_ELEMENTS // n_cells))
+    replicates: dict[str, list] = {name: [] for name in point}
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        values = statistic(bootstrap_weights(cell_counts, cell_stratum, n_resamples=size, seed=rng))
+        for name in point:
+            samples = np.asarray(values[name], dtype=float)
+            if samples.shape != (size,) or not np.isfinite(samples).all():
+                raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
+            replicates[name].append(samples)
+    return {name: bootstrap_percentile(float(value), np.concatenate(replicates[name]), strata.size, confidence,
+                                       BOOTSTRAP_METHOD)
+            for name, value in point.items()}
 
 
 # ---------------------------------------------------------------------------
@@ -336,7 +349,8 @@ def independent_difference(successes_1: int, n_1: int, successes_2: int, n_2: in
     delta = p1 - p2
     low = delta - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = delta + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    return Estimate(delta, max(-1.0, min(low, delta)), min(1.0, max(high, delta)), n_1 + n_2, "newcombe-independent", confidence)
+    return Estimate(delta, max(-1.0, min(low, delta)), min(1.0, max(high, delta)), n_1 + n_2, "newcombe-independent",
+                    confidence, (int(successes_1), int(n_1), int(successes_2), int(n_2)))
 
 
 def auc_interval(positive_scores, negative_scores, confidence: float = 0.95) -> Estimate:

@@ -184,20 +184,59 @@ def check_known_labels(y, known, name: str, reason: str) -> None:
                          f"{np.unique(known).tolist()})")
 
 
+class Fingerprint:
+    """A content hash of data seen a batch at a time (a DataLoader), equal to :func:`fingerprint` of it all.
+
+    Each array position (X, y, ...) has its own running sha256 over its sample shape,
+    dtype and bytes, so batches can arrive in any sizes: the result depends only on the
+    concatenated data. Memory is one batch.
+    """
+
+    def __init__(self) -> None:
+        self._digests: list[Any] = []
+        self._first: Any = None
+        self.n = 0
+        self._labels: dict[str, int] | None = {}
+
+    def update(self, *arrays) -> None:
+        if not self._digests:
+            self._digests = [hashlib.sha256(str((a.shape[1:], str(a.dtype))).encode()) for a in arrays]
+            self._first = arrays[0]
+        elif len(arrays) != len(self._digests):
+            raise ValueError(f"a batch of {len(arrays)} arrays after batches of {len(self._digests)}")
+        for digest, array in zip(self._digests, arrays):
+            digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
+        self.n += int(arrays[0].shape[0])
+        if len(arrays) == 2 and self._labels is not None:  # (X, y): the labels' class balance
+            counts = class_counts(arrays[1])
+            if counts is None:
+                self._labels = None
+            else:
+                for label, count in counts.items():
+                    self._labels[label] = self._labels.get(label, 0) + count
+                if len(self._labels) > 100:
+                    self._labels = None
+
+    def describe(self) -> dict[str, Any]:
+        if not self._digests:
+            raise ValueError("no data was fingerprinted")
+        combined = hashlib.sha256(b"".join(digest.digest() for digest in self._digests))
+        description = {"sha256": combined.hexdigest()[:16], "n": self.n, "shape": [self.n, *self._first.shape[1:]],
+                       "dtype": str(self._first.dtype)}
+        if len(self._digests) == 2 and self._labels:
+            description["class_counts"] = dict(sorted(self._labels.items(), key=lambda item: _label_order(item[0])))
+        return description
+
+
+def _label_order(label: str) -> tuple:
+    return (0, int(label)) if label.lstrip("-").isdigit() else (1, label)
+
+
 def fingerprint(*arrays) -> dict[str, Any]:
     """A short content hash of the data, with its shape and type, for the report."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(str((array.shape, str(array.dtype))).encode())
-        digest.update(memoryview(array if array.flags["C_CONTIGUOUS"] else array.copy(order="C")).cast("B"))
-    first = arrays[0]
-    description = {"sha256": digest.hexdigest()[:16], "n": int(first.shape[0]), "shape": list(first.shape),
-                   "dtype": str(first.dtype)}
-    if len(arrays) == 2:  # (X, y): the labels' class balance
-        counts = class_counts(arrays[1])
-        if counts is not None:
-            description["class_counts"] = counts
-    return description
+    running = Fingerprint()
+    running.update(*arrays)
+    return running.describe()
 
 
 def class_counts(labels, max_classes: int = 100) -> dict[str, int] | None:
@@ -266,6 +305,32 @@ def positive_class(y, positive_label: Any, name: str = "y", classes: list | None
     return y == positive_label
 
 
+def _keeping_types(values):
+    """Group labels as an array; a list keeps each label's type (numpy would turn ``[1, "1"]`` into two "1")."""
+    import numpy as np
+
+    values = from_torch(values)
+    return np.array(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
+
+
+def _refuse_merged_groups(column, where: str) -> None:
+    """Refuse group labels of different types that read the same (``1`` and ``"1"``).
+
+    Groups are compared as text in the report and the metrics; two labels that only
+    their type tells apart would silently become one group.
+    """
+    if column.dtype != object:
+        return
+    by_text: dict[str, set] = {}
+    for value in column.unique():
+        by_text.setdefault(str(value), set()).add(type(value).__name__)
+    merged = {text: sorted(types) for text, types in by_text.items() if len(types) > 1}
+    if merged:
+        shown = "; ".join(f"{text!r} as {', '.join(types)}" for text, types in list(merged.items())[:5])
+        raise ValueError(f"{where} mixes label types that read the same ({shown}): they would be merged into one "
+                         f"group; give the column one type (e.g. .astype(str) if they are one group)")
+
+
 def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_features"):
     """Sensitive features as a pandas DataFrame of group labels (strings), one column each.
 
@@ -273,7 +338,6 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
     array (columns named ``sensitive_feature`` or ``sensitive_feature_0``, ...). Every
     sample needs a group, and every column at least two groups.
     """
-    import numpy as np
     import pandas as pd
 
     if isinstance(value, pd.DataFrame):
@@ -284,11 +348,11 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
         lengths = {key: len(column) for key, column in value.items()}
         if len(set(lengths.values())) > 1:
             raise ValueError(f"{name} columns differ in length: {lengths}")
-        frame = pd.DataFrame({str(key): np.asarray(column) for key, column in value.items()})
+        frame = pd.DataFrame({str(key): _keeping_types(column) for key, column in value.items()})
     else:
         if value is None or isinstance(value, (str, bytes)):
             raise TypeError(f"{name} must be an array, a pandas Series/DataFrame or a dict of columns, got {value!r}")
-        array = np.asarray(from_torch(value))
+        array = _keeping_types(value)
         if array.ndim == 1:
             frame = pd.DataFrame({"sensitive_feature": array})
         elif array.ndim == 2:
@@ -305,6 +369,7 @@ def sensitive_features(value: Any, n_samples: int, name: str = "sensitive_featur
         if missing:
             raise ValueError(f"{name} column {column!r} has {missing} missing values (NaN or None): "
                              f"give every sample a group (e.g. 'unknown')")
+        _refuse_merged_groups(frame[column], f"{name} column {column!r}")
         frame[column] = frame[column].astype(str)
         groups = frame[column].unique()
         if len(groups) < 2:

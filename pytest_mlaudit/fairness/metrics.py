@@ -83,12 +83,14 @@ def partition(y01, predicted, sensitive, columns, positive_label, confidence, n_
         },
         y_true=y01, y_pred=predicted, sensitive_features=groups,
     )
-    cells = {"__tp": y01 & predicted, "__fp": (1 - y01) & predicted, "__fn": y01 & (1 - predicted),
-             "__tn": (1 - y01) & (1 - predicted)}
-    counts_frame = groups.assign(**cells).groupby(list(columns), sort=True)[list(cells)].sum()
-    by_group = frame.by_group.reindex(counts_frame.index)
-    counts = counts_frame.to_numpy(dtype=np.int64)
-    labels = [_group_label(columns, key) for key in counts_frame.index]
+    # confusion counts per group from group codes and numpy, never columns added to the user's frame
+    # (whose names could collide with theirs); O(rows) memory, like the frame itself
+    grouped = groups.groupby(list(columns), sort=True)
+    index = grouped.size().index
+    cell = 3 - np.asarray(y01, dtype=np.int64) - 2 * np.asarray(predicted, dtype=np.int64)  # tp 0, fp 1, fn 2, tn 3
+    counts = np.bincount(grouped.ngroup().to_numpy() * 4 + cell, minlength=4 * len(index)).reshape(-1, 4)
+    by_group = frame.by_group.reindex(index)
+    labels = [_group_label(columns, key) for key in index]
     for label, (tp, fp, fn, tn) in zip(labels, counts):
         if tp + fn == 0:
             raise ValueError(f"group {label!r} has no sample with y == positive_label ({positive_label!r}): its "
@@ -149,7 +151,7 @@ def _rate(value, successes, n, confidence) -> Estimate:
     """fairlearn's value with the Wilson interval of its counts (n = 0: [0, 1])."""
     value = float(value) if n else 0.0
     low, high = wilson_interval(int(successes), int(n), confidence)
-    return Estimate(value, min(low, value), max(high, value), int(n), "wilson", confidence)
+    return Estimate(value, min(low, value), max(high, value), int(n), "wilson", confidence, (int(successes), int(n)))
 
 
 def _resample_counts(counts, n_bootstrap: int, rng):

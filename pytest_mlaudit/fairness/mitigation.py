@@ -9,6 +9,8 @@ from __future__ import annotations
 
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.metaestimators import available_if
 
 from .. import validation
 from ..authoring import Audit, audit
@@ -26,6 +28,39 @@ CONSTRAINTS = (
 # the objectives ThresholdOptimizer supports: any for a single-rate constraint, only these two for equalized odds
 OBJECTIVES = ("accuracy_score", "balanced_accuracy_score", "selection_rate", "true_positive_rate", "true_negative_rate")
 EQUALIZED_ODDS_OBJECTIVES = ("accuracy_score", "balanced_accuracy_score")
+
+
+class Float64Scores(ClassifierMixin, BaseEstimator):
+    """A fitted classifier whose scores come as float64, for fairlearn's ``ThresholdOptimizer``.
+
+    The optimizer writes its float64 interpolated probabilities into a pandas Series of
+    the model's score dtype; pandas 3 refuses that for float32 scores, which is what
+    ``XGBClassifier`` gives. Only the dtype changes; the scores are the model's.
+    """
+
+    def __init__(self, model=None):
+        self.model = model
+
+    @property
+    def classes_(self):
+        return self.model.classes_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def fit(self, X, y, **kwargs):
+        raise TypeError("Float64Scores wraps a fitted model; it is not refitted")
+
+    def predict(self, X):
+        return np.asarray(self.model.predict(X))
+
+    @available_if(lambda self: callable(getattr(self.model, "predict_proba", None)))
+    def predict_proba(self, X):
+        return np.asarray(self.model.predict_proba(X), dtype=np.float64)
+
+    @available_if(lambda self: callable(getattr(self.model, "decision_function", None)))
+    def decision_function(self, X):
+        return np.asarray(self.model.decision_function(X), dtype=np.float64)
 
 
 def compare_mitigation(model, X_train, y_train, X_test, y_test, *, sensitive_features_train,
@@ -78,7 +113,7 @@ def _compare(a: Audit, model, X_train, y_train, X_test, y_test, sensitive_train,
         estimator, a.params["seeds"] = seeded_clone(model, a.seed("model"))
         fitted = inputs.model_call("model.fit(X_train, y_train)", estimator.fit, X_train, y_train01)
         fitted_label, fitted_classes = 1, [0, 1]
-    mitigator = ThresholdOptimizer(estimator=fitted, constraints=constraints, objective=objective, prefit=True,
+    mitigator = ThresholdOptimizer(estimator=Float64Scores(fitted), constraints=constraints, objective=objective, prefit=True,
                                    predict_method="auto")
     inputs.model_call("ThresholdOptimizer.fit(X_train, y_train) on the model's scores", mitigator.fit, X_train, y_train01,
                 sensitive_features=s_train)

@@ -230,6 +230,7 @@ def _validated(a: Audit, model, X_train, y_train, X_test, y_test, positive_label
         raise TypeError("X_test and y_test are required: the audit measures the model on the test split")
     X_test = validation.features(X_test, "X_test")
     y_test = validation.labels(y_test, X_test.shape[0], "y_test", x_name="X_test")
+    X_test, y_test = a.shard_rows(X_test, y_test)  # --mlaudit-shard i/k: the i-th block of test rows
     test_positive = validation.positive_class(y_test, positive_label, "y_test")
     has_train = X_train is not None or y_train is not None
     if has_train:

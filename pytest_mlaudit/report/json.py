@@ -11,6 +11,7 @@ from typing import Any
 from ..compliance import load_mapping, requirement_verdicts
 from ..records import OUTCOMES, SCHEMA, AuditRecord, Estimate, json_tree
 from ..stats import POLICIES, gate_passes
+from .shards import pool_shards
 from ..verdict import VERDICTS, RunFacts, summarize
 
 CARRIED_VERDICTS = ("FAIL", "INCOMPLETE")
@@ -146,6 +147,8 @@ AUDIT_FIELDS = {
 METRIC_FIELDS = {
     "value": NUMBER, "low": NUMBER, "high": NUMBER, "n": COUNT, "method": TEXT,
     "confidence": ((lambda value: _is_number(value) and 0 < value < 1), "a number between 0 and 1"),
+    "counts": ((lambda value: value is None or (isinstance(value, list) and all(map(_is_count, value)))),
+               "a list of non-negative integers"),
 }
 GATE_FIELDS = {
     "metric": TEXT, "op": _one_of((">=", "<=")), "threshold": NUMBER, "value": NUMBER, "low": NUMBER,
@@ -271,7 +274,9 @@ def duplicate_nodeids(documents: list[dict[str, Any]], sources: list[str]) -> di
     """Test ids found in more than one of the reports, with the reports they are in (a shard run twice?)."""
     found: dict[str, list[str]] = {}
     for document, source in zip(documents, sources):
-        for nodeid in dict.fromkeys(audit["nodeid"] for audit in document["audits"]):
+        # the audits of a data-sharded run are in every report by design: they are pooled, not repeated
+        unsharded = (audit for audit in document["audits"] if not isinstance((audit.get("params") or {}).get("shard"), dict))
+        for nodeid in dict.fromkeys(audit["nodeid"] for audit in unsharded):
             found.setdefault(nodeid, []).append(source)
     return {nodeid: files for nodeid, files in found.items() if len(files) > 1}
 
@@ -289,8 +294,10 @@ def merge(documents: list[dict[str, Any]], sources: list[str], mapping: dict[str
     ``merged_from``; the requirement mapping is ``mapping``, else the first document's.
     The summary is recomputed from the audits; its verdict is the worst of that and of
     the FAIL and INCOMPLETE verdicts the reports stored (:func:`worst_verdict`).
+    The k records of an audit run on k data shards become one, with pooled counts
+    (:mod:`.shards`); shards that are incomplete or not disjoint raise ShardMergeError.
     """
-    records = [record for document in documents for record in records_of(document)]
+    records = pool_shards([record for document in documents for record in records_of(document)])
     environment = dict(documents[0].get("environment") or {})
     if len(documents) > 1:
         environment["merged_from"] = [

@@ -48,7 +48,7 @@ class RobustnessResult(SanityChecked):
     checks: tuple[Check, ...] = field(default_factory=tuple)
 
 
-def robustness(model, X, y, *, attack, clip, batch_size: int = 256, device: str | None = None,
+def robustness(model, X, y=None, *, attack, clip, batch_size: int = 256, device: str | None = None,
                normalization=None, requirement=None, sanity_samples: int = SANITY_SAMPLES,
                strict: bool = False) -> RobustnessResult:
     """Clean accuracy, robust accuracy, attack success rate and accuracy drop of ``model``.
@@ -58,13 +58,15 @@ def robustness(model, X, y, *, attack, clip, batch_size: int = 256, device: str 
     and adversarial examples are clipped to it. ``normalization=(mean, std)`` is
     applied inside the model, so attacks run on raw inputs. The sanity checks run on
     up to ``sanity_samples`` samples (0 turns them off); ``strict=True`` makes a
-    failed check fail the audit.
+    failed check fail the audit. ``X`` may be a torch DataLoader or any iterable of
+    ``(X, y)`` batches (then ``y`` is not given): one pass at the memory of a batch
+    (:mod:`.streaming`).
     """
     with audit("robustness", audit_name("robustness", attack), requirement=requirement) as a:
         return _measure(a, model, X, y, attack, clip, batch_size, device, normalization, sanity_samples, strict)
 
 
-def assert_robust_accuracy(model, X, y, *, attack, clip, at_least: float | None = None, at_most: float | None = None,
+def assert_robust_accuracy(model, X, y=None, *, attack, clip, at_least: float | None = None, at_most: float | None = None,
                            policy: str | None = None, batch_size: int = 256, device: str | None = None,
                            normalization=None, requirement=None, sanity_samples: int = SANITY_SAMPLES,
                            strict: bool = False) -> RobustnessResult:
@@ -110,6 +112,7 @@ def prepare(a: Audit, model, X, y, clip, batch_size, device, normalization, atta
             sanity_samples: int, strict: bool) -> Audited:
     """Validate the inputs, adapt the model and describe the model, data and params in the audit."""
     audited = set_up(model, X, y, clip, batch_size, device, normalization)
+    audited.X, audited.y = a.shard_rows(audited.X, audited.y)  # --mlaudit-shard i/k: the i-th block of rows
     check_eps_fits_domain(attack, *audited.bounds)
     sanity_samples = validation.positive_int(sanity_samples, "sanity_samples", allow_zero=True)
     strict = validation.flag(strict, "strict")
@@ -160,7 +163,7 @@ def set_up(model, X, y, clip, batch_size, device, normalization) -> Audited:
     X = validation.features(X, "X")
     y = validation.labels(y, X.shape[0], "y")
     low, high = validation.domain(clip)
-    _check_domain_shape(low, high, X)
+    check_domain_shape(low, high, X)
     validation.check_in_domain(X, low, high)
     batch_size = validation.positive_int(batch_size, "batch_size")
     classifier = as_classifier(model, device=device, normalization=normalization)
@@ -192,7 +195,7 @@ def sample_outcomes(model, X, y, *, attack, clip, batch_size: int = 256, device:
     return clean_correct, robust_correct
 
 
-def _check_domain_shape(low, high, X) -> None:
+def check_domain_shape(low, high, X) -> None:
     for bound in (low, high):
         try:
             fits = np.broadcast_shapes(bound.shape, X.shape[1:]) == X.shape[1:]
@@ -298,6 +301,13 @@ def _measure(a: Audit, model, X, y, attack, clip, batch_size, device, normalizat
     """Measure one attack on the model and record the four metrics into ``a``."""
     require("torch", "robustness")
     require_attack(attack)
+    from .streaming import is_stream, measure_stream
+
+    if is_stream(X, y):
+        return measure_stream(a, model, X, attack, clip, batch_size, device, normalization, sanity_samples, strict)
+    if y is None:
+        raise TypeError("y is required with an array X; to stream, give X as a DataLoader or an iterable of "
+                        "(X, y) batches")
     attack_params = describe_attack(attack)
     audited = prepare(a, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)
     clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(a), a.name)
@@ -316,7 +326,13 @@ def summarize(clean_correct, robust_correct, confidence: float, attack: dict[str
     both = int(np.count_nonzero(clean_correct & robust_correct))
     broken = int(np.count_nonzero(clean_correct & ~robust_correct))
     fixed = int(np.count_nonzero(~clean_correct & robust_correct))
-    neither = n - both - broken - fixed
+    return summarize_counts(both, broken, fixed, n - both - broken - fixed, confidence, attack, checks)
+
+
+def summarize_counts(both: int, broken: int, fixed: int, neither: int, confidence: float, attack: dict[str, Any],
+                     checks=()) -> RobustnessResult:
+    """Estimates from the four counts of (clean correct, robust correct): enough for a stream or pooled shards."""
+    n = both + broken + fixed + neither
     clean = both + broken
     return RobustnessResult(
         clean_accuracy=proportion(clean, n, confidence),
