@@ -159,7 +159,7 @@ def _measure(a: Audit, victim, X_pool, thief_factory, budgets, X_test, y_test, m
             "learning_rate": learning_rate} if torch_victim else {}),
     })
 
-    points = []
+    points, thief_test = [], None
     for budget in budgets:
         queries = X_pool[order[:budget]]
         if torch_victim:
@@ -187,6 +187,7 @@ def _measure(a: Audit, victim, X_pool, thief_factory, budgets, X_test, y_test, m
     for check in checks:
         a.check(check.name, check.passed, check.detail)
     _chart(a, points, victim_accuracy)
+    _per_answer(a, victim_test, thief_test, budgets[-1], confidence)
     return ExtractionResult(method, tuple(points), victim_accuracy, int(len(X_pool)), checks)
 
 
@@ -229,6 +230,17 @@ def _art_thief_labels(victim, thief_factory, queries, X_test, method, use_probab
             stolen = attack.extract(queries, thieved_classifier=thief_art)
     victim.train(victim_training)
     return stolen.predict(X_test.astype(np.float32), batch_size=512).argmax(axis=1)
+
+
+def _per_answer(a: Audit, victim_test, thief_test, budget, confidence) -> None:
+    """Fidelity on the test inputs of each victim answer, at the largest budget: on imbalanced data the overall
+    agreement is the majority class's, and the minority's can be far lower."""
+    bars = []
+    for answer in np.unique(victim_test):
+        rows = victim_test == answer
+        estimate = proportion(int((thief_test[rows] == answer).sum()), int(rows.sum()), confidence)
+        bars.append(extras.Bar(f"victim says {answer}", estimate.value, estimate.low, estimate.high))
+    a.extra(extras.Bars(f"Fidelity by the victim's answer ({budget} queries)", metric="fidelity", bars=bars))
 
 
 def _shared_rows(X_pool, X_test) -> int:

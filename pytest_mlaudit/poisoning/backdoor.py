@@ -203,14 +203,7 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, trigger, targe
                                     proportion(int(hits.sum()), int(hits.size), confidence), recall, precision))
     a.describe_model(model)
 
-    low, high = float(X_train.min()), float(X_train.max())
-    stamped = triggered_test[:, stamp.mask] if triggered_test.ndim == 2 else triggered_test.reshape(
-        len(triggered_test), -1)[:, stamp.mask.reshape(-1)]
-    inside = bool(stamped.size == 0 or (stamped.min() >= low and stamped.max() <= high))
-    checks = [Check("trigger values inside the training data's range", inside,
-                    f"triggered inputs take values in [{stamped.min():.4g}, {stamped.max():.4g}]; the training data "
-                    f"lies in [{low:.4g}, {high:.4g}]" + ("" if inside else ": a trigger no clean input could "
-                                                                             "carry is trivially detectable"))]
+    checks = [_trigger_in_range(X_train, triggered_test, stamp.mask)]
     if fractions[0] > 0.0:
         checks.append(Check("a clean baseline (fraction 0)", False,
                             "poison_fractions has no 0: without the clean model's rate, the attack success rate "
@@ -226,6 +219,24 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, trigger, targe
     _charts(a, points, target_class)
     return BackdoorResult(tuple(points), int(target_class), int(len(X_train)), int(others.sum()),
                           dict(stamp.description), tuple(checks))
+
+
+def _trigger_in_range(X_train, triggered, mask) -> Check:
+    """Whether the values the trigger sets are values clean inputs take: per feature for tables, over all pixels
+    for images (a lit corner pixel is a value every image can hold)."""
+    if X_train.ndim == 2:
+        low, high = X_train.min(axis=0)[mask], X_train.max(axis=0)[mask]
+        values = triggered[0, mask]
+        inside = bool(np.all((values >= low) & (values <= high)))
+        detail = "; ".join(f"feature {int(f)}: {v:.4g} in [{lo:.4g}, {hi:.4g}]"
+                           for f, v, lo, hi in zip(np.flatnonzero(mask), values, low, high))
+    else:
+        low, high = float(X_train.min()), float(X_train.max())
+        values = triggered.reshape(len(triggered), -1)[:, mask.reshape(-1)]
+        inside = bool(values.min() >= low and values.max() <= high)
+        detail = f"trigger values in [{values.min():.4g}, {values.max():.4g}]; the training data in [{low:.4g}, {high:.4g}]"
+    return Check("trigger values inside the training data's range", inside,
+                 detail + ("" if inside else ": a value no clean input takes makes the trigger trivially detectable"))
 
 
 def _flagged(detection, model, X, y, classes, fraction, seed):

@@ -59,33 +59,36 @@ class UniversalPerturbationResult(SanityChecked):
 
 
 def universal_perturbation(model, X, y=None, *, eps: float, clip, X_craft=None, norm="inf", epochs: int = 10,
-                           step_size: float | None = None, batch_size: int = 128, device: str | None = None,
-                           normalization=None, requirement=None) -> UniversalPerturbationResult:
+                           step_size: float | None = None, craft_batch_size: int = 32, batch_size: int = 256,
+                           device: str | None = None, normalization=None, requirement=None) -> UniversalPerturbationResult:
     """The fooling rate on ``X`` of one perturbation of size ``eps`` crafted on ``X_craft``.
 
     ``clip`` declares the input domain as in :func:`pytest_mlaudit.robustness`; ``y``
-    (optional) adds clean and perturbed accuracy. ``step_size`` defaults to eps / 10.
+    (optional) adds clean and perturbed accuracy. ``step_size`` defaults to eps / 10; each
+    crafting step takes ``craft_batch_size`` samples (small batches: more steps per pass),
+    measuring takes ``batch_size``.
     """
     label = geometry.norm_label(geometry.norm_name(norm))
     with audit("robustness", f"universal perturbation (eps={eps:g}, {label})", requirement=requirement) as a:
-        return _measure(a, model, X, y, eps, clip, X_craft, norm, epochs, step_size, batch_size, device,
-                        normalization)
+        return _measure(a, model, X, y, eps, clip, X_craft, norm, epochs, step_size, craft_batch_size, batch_size,
+                        device, normalization)
 
 
 def assert_universal_fooling_rate(model, X, y=None, *, eps: float, clip, at_most: float, X_craft=None, norm="inf",
-                                  epochs: int = 10, step_size: float | None = None, batch_size: int = 128,
+                                  epochs: int = 10, step_size: float | None = None, craft_batch_size: int = 32,
+                                  batch_size: int = 256,
                                   device: str | None = None, normalization=None, policy: str | None = None,
                                   requirement=None) -> UniversalPerturbationResult:
     """Measure as :func:`universal_perturbation` does and gate the fooling rate."""
     label = geometry.norm_label(geometry.norm_name(norm))
     with audit("robustness", f"universal fooling rate (eps={eps:g}, {label})", requirement=requirement) as a:
         a.gate("fooling_rate", at_most=at_most, policy=policy, requirement=requirement, bounds=(0.0, 1.0))
-        return _measure(a, model, X, y, eps, clip, X_craft, norm, epochs, step_size, batch_size, device,
-                        normalization)
+        return _measure(a, model, X, y, eps, clip, X_craft, norm, epochs, step_size, craft_batch_size, batch_size,
+                        device, normalization)
 
 
-def _measure(a: Audit, model, X, y, eps, clip, X_craft, norm, epochs, step_size, batch_size, device,
-             normalization) -> UniversalPerturbationResult:
+def _measure(a: Audit, model, X, y, eps, clip, X_craft, norm, epochs, step_size, craft_batch_size, batch_size,
+             device, normalization) -> UniversalPerturbationResult:
     require("torch", "robustness")
     import torch
 
@@ -95,6 +98,7 @@ def _measure(a: Audit, model, X, y, eps, clip, X_craft, norm, epochs, step_size,
         raise ValueError("eps must be positive: a perturbation of size 0 fools nothing")
     step_size = eps / 10 if step_size is None else geometry.budget(step_size, "step_size")
     epochs = validation.positive_int(epochs, "epochs")
+    craft_batch_size = validation.positive_int(craft_batch_size, "craft_batch_size")
     X = validation.features(X, "X")
     labelled = y is not None
     y_checked = validation.labels(y, len(X), "y", "X") if labelled else np.zeros(len(X), dtype=np.int64)
@@ -117,7 +121,8 @@ def _measure(a: Audit, model, X, y, eps, clip, X_craft, norm, epochs, step_size,
 
     with classifier.audit_mode():
         craft_labels = _predictions(classifier, X_craft, None, audited)
-        delta, history = _craft(classifier, X_craft, craft_labels, audited, eps, norm, step_size, epochs, generator)
+        delta, history = _craft(classifier, X_craft, craft_labels, audited, eps, norm, step_size, epochs,
+                                craft_batch_size, generator)
         random_delta = _random_perturbation(X.shape[1:], eps, norm, generator)
         clean = _predictions(classifier, X, None, audited)
         perturbed = _predictions(classifier, X, delta.to(dev), audited)
@@ -154,7 +159,7 @@ def _measure(a: Audit, model, X, y, eps, clip, X_craft, norm, epochs, step_size,
         "attack": "native SGD-UAP (Shafahi et al. 2020): sign/direction steps on the clamped mean cross-entropy, "
                   "projected onto the eps-ball",
         "eps": eps, "norm": geometry.norm_label(norm), "step_size": step_size, "epochs": epochs,
-        "batch_size": audited.batch_size, "loss_clamp": LOSS_CLAMP, "seed": seed,
+        "craft_batch_size": craft_batch_size, "batch_size": audited.batch_size, "loss_clamp": LOSS_CLAMP, "seed": seed,
         "clip": [_jsonable(low), _jsonable(high)],
         "n_samples": int(len(X)), "n_craft": int(len(X_craft)), "crafted_on": "X_craft" if held_out else "X itself",
         "fooling_rate": "share of samples whose predicted class changes (ART's definition)",
@@ -189,7 +194,7 @@ def _predictions(classifier, X, delta, audited):
     return np.concatenate(out)
 
 
-def _craft(classifier, X, labels, audited, eps, norm, step_size, epochs, generator):
+def _craft(classifier, X, labels, audited, eps, norm, step_size, epochs, batch_size, generator):
     """SGD-UAP: the perturbation after ``epochs`` passes over ``X``, and each epoch's running fooling rate.
 
     The running rate counts, batch by batch, the samples the perturbation of that moment
@@ -206,8 +211,8 @@ def _craft(classifier, X, labels, audited, eps, norm, step_size, epochs, generat
     for _ in range(epochs):
         order = torch.randperm(len(X), generator=generator).numpy()
         fooled = 0
-        for start in range(0, len(X), audited.batch_size):
-            rows = order[start:start + audited.batch_size]
+        for start in range(0, len(X), batch_size):
+            rows = order[start:start + batch_size]
             x = torch.as_tensor(np.ascontiguousarray(X[rows]), dtype=torch.float32, device=dev)
             delta.requires_grad_(True)
             logits = classifier.logits(torch.max(torch.min(x + delta, high), low))
