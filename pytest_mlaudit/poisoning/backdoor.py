@@ -281,7 +281,7 @@ def _charts(a: Audit, points, target_class) -> None:
                              high=[e.high for e in estimates])
 
     a.extra(extras.Curve(
-        f"Backdoor (target class {target_class}) against the poisoned fraction of the training set",
+        f"Backdoor to class {target_class} against the poisoned fraction",
         x_label="poisoned fraction of the training set", y_label="rate",
         series=[series("attack success rate", [p.attack_success_rate for p in points]),
                 series("clean accuracy", [p.clean_accuracy for p in points])]))

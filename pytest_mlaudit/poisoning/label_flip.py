@@ -194,7 +194,7 @@ def _chart(a: Audit, points, mode, source_class) -> None:
     lines = [series("test accuracy", [p.accuracy for p in points])]
     if mode == "targeted":
         lines.append(series(f"recall of class {source_class}", [p.source_recall for p in points]))
-    a.extra(extras.Curve(f"Accuracy against flipped training labels ({mode})",
+    a.extra(extras.Curve(f"Accuracy against flipped labels ({mode})",
                          x_label="flipped fraction" + (" of the source class" if mode == "targeted" else
                                                        " of the training labels"),
                          y_label="rate", series=lines))

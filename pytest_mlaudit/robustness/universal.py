@@ -252,7 +252,7 @@ def _charts(a: Audit, clean, perturbed, y, history, confidence, destinations, co
         bars.append(extras.Bar(str(label), estimate.value, estimate.low, estimate.high))
     a.extra(extras.Bars("Fooling rate by " + ("true class" if y is not None else "clean prediction"),
                         metric="fooling rate", bars=bars))
-    a.extra(extras.Curve("Crafting: running fooling rate on the crafting samples, per epoch", x_label="epoch",
+    a.extra(extras.Curve("Crafting: running fooling rate per epoch", x_label="epoch",
                          y_label="fooling rate", series=[extras.Series("crafting samples",
                                                                        x=list(range(1, len(history) + 1)),
                                                                        y=list(history))]))
