@@ -52,6 +52,16 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
     **dict.fromkeys(("DPPoint", "DPUtilityResult", "assert_dp_accuracy_floor", "dp_utility"), "privacy.utility"),
+    # the survey's other threats: poisoning, model extraction, attribute inference, universal perturbations
+    **dict.fromkeys(("BackdoorPoint", "BackdoorResult", "assert_backdoor_success", "backdoor"), "poisoning.backdoor"),
+    **dict.fromkeys(("LabelFlipCurve", "LabelFlipPoint", "assert_label_flip_accuracy", "label_flip_curve"),
+                    "poisoning.label_flip"),
+    **dict.fromkeys(("ExtractionPoint", "ExtractionResult", "assert_extraction_fidelity", "model_extraction"),
+                    "extraction.audit"),
+    **dict.fromkeys(("AttributeInferenceResult", "assert_attribute_inference_advantage", "attribute_inference"),
+                    "inference.attribute"),
+    **dict.fromkeys(("UniversalPerturbationResult", "assert_universal_fooling_rate", "universal_perturbation"),
+                    "robustness.universal"),
 }
 
 __all__ = list(_EXPORTS)

@@ -14,7 +14,15 @@ its category. The defaults, and why:
   and MEASURE 2.11 (fairness and bias evaluated);
 - privacy -> MEASURE 2.10 (privacy risk examined) and Art. 10 (its paragraph 5 asks for
   privacy-preserving measures where personal data is processed: differentially private
-  training and membership-inference audits concern the training data).
+  training and membership-inference audits concern the training data);
+- poisoning (backdoors, label flipping) -> Art. 15(5)'s "attacks trying to manipulate the
+  training data set (data poisoning)" and "pre-trained components used in training (model
+  poisoning)": a backdoor is what either attack plants, and the audit measures whether the
+  training pipeline lets it in; and MEASURE 2.7;
+- extraction (model stealing) -> Art. 15(5)'s "confidentiality attacks" (the model is the
+  asset taken) and MEASURE 2.7;
+- inference (attribute inference) -> Art. 15(5)'s "confidentiality attacks" (a sensitive
+  input recovered through the model's answers) and MEASURE 2.10.
 
 A requirement's verdict is PASS only when it has at least one gate and every one of
 its gates passed, FAIL when any gate missed or any of its audits errored, and
@@ -51,6 +59,12 @@ NIST_AI_RMF = "NIST AI RMF 1.0"
 REQUIREMENTS: dict[str, dict[str, str]] = {
     "EU-AI-Act-Art10": {"framework": EU_AI_ACT, "clause": "Art. 10", "title": "Data and data governance"},
     "EU-AI-Act-Art15": {"framework": EU_AI_ACT, "clause": "Art. 15", "title": "Accuracy, robustness and cybersecurity"},
+    "EU-AI-Act-Art15-5-data-poisoning": {"framework": EU_AI_ACT, "clause": "Art. 15(5)",
+                                         "title": "Resilience to data poisoning"},
+    "EU-AI-Act-Art15-5-model-poisoning": {"framework": EU_AI_ACT, "clause": "Art. 15(5)",
+                                          "title": "Resilience to model poisoning"},
+    "EU-AI-Act-Art15-5-confidentiality": {"framework": EU_AI_ACT, "clause": "Art. 15(5)",
+                                          "title": "Resilience to confidentiality attacks"},
     "NIST-AI-RMF-MEASURE-2.5": {"framework": NIST_AI_RMF, "clause": "MEASURE 2.5", "title": "Valid and reliable"},
     "NIST-AI-RMF-MEASURE-2.7": {"framework": NIST_AI_RMF, "clause": "MEASURE 2.7", "title": "Secure and resilient"},
     "NIST-AI-RMF-MEASURE-2.10": {"framework": NIST_AI_RMF, "clause": "MEASURE 2.10", "title": "Privacy risk examined"},
@@ -63,6 +77,9 @@ CATEGORIES: dict[str, list[str]] = {
     "imbalance": ["EU-AI-Act-Art10", "NIST-AI-RMF-MEASURE-2.5"],
     "fairness": ["EU-AI-Act-Art10", "NIST-AI-RMF-MEASURE-2.11"],
     "privacy": ["EU-AI-Act-Art10", "NIST-AI-RMF-MEASURE-2.10"],
+    "poisoning": ["EU-AI-Act-Art15-5-data-poisoning", "EU-AI-Act-Art15-5-model-poisoning", "NIST-AI-RMF-MEASURE-2.7"],
+    "extraction": ["EU-AI-Act-Art15-5-confidentiality", "NIST-AI-RMF-MEASURE-2.7"],
+    "inference": ["EU-AI-Act-Art15-5-confidentiality", "NIST-AI-RMF-MEASURE-2.10"],
 }
 
 DEFAULT_MAPPING: dict[str, Any] = {"categories": CATEGORIES, "requirements": REQUIREMENTS}

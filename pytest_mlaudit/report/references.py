@@ -59,9 +59,27 @@ REFERENCES: tuple[tuple[str, str], ...] = (
     ("Privacy",
      "R. Shokri, M. Stronati, C. Song, V. Shmatikov. Membership Inference Attacks against Machine Learning "
      "Models. IEEE S&P 2017. arXiv:1610.05820."),
+    ("Poisoning, extraction and inference",
+     "T. Gu, B. Dolan-Gavitt, S. Garg. BadNets: Identifying Vulnerabilities in the Machine Learning Model Supply "
+     "Chain (backdoor poisoning). 2017. arXiv:1708.06733."),
+    ("Poisoning, extraction and inference",
+     "B. Chen et al. Detecting Backdoor Attacks on Deep Neural Networks by Activation Clustering. 2018. "
+     "arXiv:1811.03728; B. Tran, J. Li, A. Madry. Spectral Signatures in Backdoor Attacks. NeurIPS 2018. "
+     "arXiv:1811.00636."),
+    ("Poisoning, extraction and inference",
+     "J. R. Correia-Silva et al. Copycat CNN. IJCNN 2018. arXiv:1806.05476; T. Orekondy, B. Schiele, M. Fritz. "
+     "Knockoff Nets: Stealing Functionality of Black-Box Models. CVPR 2019. arXiv:1812.02766."),
+    ("Poisoning, extraction and inference",
+     "M. Fredrikson et al. Privacy in Pharmacogenetics: An End-to-End Case Study of Personalized Warfarin Dosing "
+     "(attribute inference). USENIX Security 2014."),
+    ("Poisoning, extraction and inference",
+     "S.-M. Moosavi-Dezfooli, A. Fawzi, O. Fawzi, P. Frossard. Universal Adversarial Perturbations. CVPR 2017. "
+     "arXiv:1610.08401; A. Shafahi, M. Najibi, Z. Xu, J. Dickerson, L. S. Davis, T. Goldstein. Universal "
+     "Adversarial Training (SGD-UAP). AAAI 2020. arXiv:1811.11304."),
     ("Requirements",
      "Regulation (EU) 2024/1689 laying down harmonised rules on artificial intelligence (Artificial Intelligence "
-     "Act): Art. 10 data and data governance; Art. 15 accuracy, robustness and cybersecurity."),
+     "Act): Art. 10 data and data governance; Art. 15 accuracy, robustness and cybersecurity (15(5): data poisoning, "
+     "model poisoning, adversarial examples, confidentiality attacks)."),
     ("Requirements",
      "NIST. Artificial Intelligence Risk Management Framework (AI RMF 1.0). NIST AI 100-1, 2023: MEASURE 2.5, "
      "2.7, 2.10, 2.11."),
