@@ -14,11 +14,11 @@ inference finds no signal on Iris for either model (AUC about 0.5): setosa is
 linearly separable, so the non-private model does not overfit individual rows.
 """
 
+import importlib.util
+
 import pytest
 
-from pytest_mlaudit.dependencies import available
-
-if not available("diffprivlib"):
+if importlib.util.find_spec("diffprivlib") is None:
     pytest.skip('the privacy study trains diffprivlib models: pip install "pytest-mlaudit[privacy]"',
                 allow_module_level=True)
 
