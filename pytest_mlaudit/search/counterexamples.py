@@ -15,9 +15,10 @@ before, after, prediction before and after.
 Works on any classifier (a torch module, or anything with ``predict``) and on numpy
 arrays or pandas DataFrames; hypothesis is imported inside the functions. The search is
 seeded from ``--mlaudit-seed`` (``find(random=...)``), bounded by ``max_examples`` per
-sample and by ``time_limit`` seconds in all, and keeps its hypothesis database in the
-user's cache (``$MLAUDIT_CACHE_DIR`` or ``~/.cache/pytest-mlaudit/hypothesis``), never in
-the project.
+sample and by ``time_limit`` seconds in all. Its hypothesis database is set to the user's
+cache (``$MLAUDIT_CACHE_DIR`` or ``~/.cache/pytest-mlaudit/hypothesis``), never the
+project's ``.hypothesis``; hypothesis (6.155) writes no database entry for a search given
+an explicit ``random``, so in practice a seeded search leaves nothing on disk.
 """
 
 from __future__ import annotations
@@ -223,14 +224,16 @@ def _search_one(model, rows: Table, i: int, before, spaces, max_examples: int, r
 
     values = rows.values(i)
     strategy = st.tuples(*[s.strategy(rows, values) for s in spaces]).map(_merged)
-    calls = 0
+    answers: dict[tuple, bool] = {}  # hypothesis replays its final example: a past answer must not change
 
     def flips(changes: dict[int, Any]) -> bool:
-        nonlocal calls
-        if not changes or calls >= SHRINK_FACTOR * max_examples or time.perf_counter() > deadline:
+        key = tuple(sorted(changes.items()))
+        if key in answers:
+            return answers[key]
+        if not changes or len(answers) >= SHRINK_FACTOR * max_examples or time.perf_counter() > deadline:
             return False
-        calls += 1
-        return bool(_predict_one(model, rows, i, changes) != before)
+        answers[key] = bool(_predict_one(model, rows, i, changes) != before)
+        return answers[key]
 
     phases = [Phase.explicit, Phase.reuse, Phase.generate, *([Phase.shrink] if shrink else [])]
     chosen = settings(max_examples=max_examples, deadline=None, derandomize=False, verbosity=Verbosity.quiet,
@@ -265,22 +268,40 @@ def _minimal(model, rows: Table, i: int, before, changes: dict[int, Any], kinds:
         if kinds.get(j, "categorical") == "categorical":
             continue
         origin, target = float(values[j]), float(changes[j])
-        integral = kinds[j] == "integer"
-        low, high = 0.0, 1.0  # fractions of the way from origin to target: no flip at low, flip at high
-        for _ in range(BISECTION_STEPS):
-            middle = (low + high) / 2
-            value = origin + middle * (target - origin)
-            if integral:
-                value = round(value)
-                if value in (round(origin + low * (target - origin)), round(origin + high * (target - origin))):
-                    break
-            if flips({**changes, j: value}):
-                high = middle
-            else:
-                low = middle
-        value = origin + high * (target - origin)
-        changes[j] = round(value) if integral else value
+        if kinds[j] == "integer":
+            changes[j] = _bisected_integer(origin, target, lambda value: flips({**changes, j: value}))
+        else:
+            changes[j] = _bisected_real(origin, target, lambda value: flips({**changes, j: value}))
     return changes
+
+
+def _bisected_real(origin: float, target: float, flips: Callable[[float], bool]) -> float:
+    """The value nearest ``origin`` on the way to ``target`` (which flips) that still flips, to 1/2**STEPS."""
+    low, high = 0.0, 1.0  # fractions of the way: no flip at low (the origin), flip at high
+    for _ in range(BISECTION_STEPS):
+        middle = (low + high) / 2
+        if flips(origin + middle * (target - origin)):
+            high = middle
+        else:
+            low = middle
+    return origin + high * (target - origin)
+
+
+def _bisected_integer(origin: float, target: float, flips: Callable[[float], bool]) -> float:
+    """The smallest whole-unit step from ``origin`` towards ``target`` (which flips) that still flips."""
+    steps = int(round(target - origin))
+    sign = 1 if steps > 0 else -1
+    low, high = 0, abs(steps)  # no flip at low steps, flip at high steps
+    while high - low > 1:
+        middle = (low + high) // 2
+        if flips(origin + sign * middle):
+            high = middle
+        else:
+            low = middle
+    if high == abs(steps) and not flips(origin + sign * high):
+        return target  # the target was clipped to the domain between whole steps: keep it
+    value = origin + sign * high
+    return int(value) if float(value).is_integer() else value
 
 
 def _predict_one(model, rows: Table, i: int, changes: dict[int, Any]):

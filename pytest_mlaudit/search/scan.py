@@ -163,7 +163,7 @@ def battery(model: Any, data: dict[str, Any], kind: str, sensitive: list[str]) -
         f"mla.spaces.box({box} * (CLIP[1] - CLIP[0]))"
     steps.append(Step("test_no_counterexample_in_a_small_box", f"counterexample search in an L-inf box",
                       "assert_no_counterexample", "search_counterexamples",
-                      f"model, X, y, space={space}, domain=CLIP, samples={10 if kind == "image" else 20}, max_examples=20", "at_most",
+                      f"model, X, y, space={space}, domain=CLIP, samples={10 if kind == 'image' else 20}, max_examples=20", "at_most",
                       lambda r: r.counterexample_rate))
     slicing = 'slice_by={"true class": y}' if kind == "image" else "min_size=30"
     steps.append(Step("test_no_weak_subgroup", "weak-subgroup search (accuracy, Benjamini-Hochberg)",

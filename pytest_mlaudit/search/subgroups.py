@@ -6,9 +6,14 @@ Slices are the values of categorical columns, quantile bins of numeric ones, and
 ``min_size`` units (and as many outside it) is compared with the rest of the data by a
 one-sided two-proportion z-test (pooled variance; H1: the slice's metric is lower). A
 search over many slices finds some by chance, which is the false-positive complaint
-about slice finders; the p-values are therefore adjusted by Benjamini-Hochberg (or
-Benjamini-Yekutieli, valid under any dependence between the slices' tests), and a slice
-is reported only when its adjusted p-value is at most ``fdr``. Each reported slice has
+about slice finders; the p-values are therefore adjusted for the false-discovery rate, and a slice
+is reported only when its adjusted p-value is at most ``fdr``. The default adjustment is
+Benjamini-Yekutieli (``correction="by"``), valid under any dependence: slices overlap and
+complementary slices (``c = 0``, ``c = 1``) have negatively correlated tests, which
+Benjamini-Hochberg does not cover, and in simulation (no effect, 600 rows, three columns,
+depth 2, 300 runs; tests/test_search_subgroups.py) BH's false-discovery rate was 0.083
+(95% CI [0.057, 0.120]) at a nominal 0.05. ``correction="bh"`` is there for more power
+when the slices are known to be positively dependent. Each reported slice has
 its size, metric (Wilson interval), gap to the rest (Newcombe interval) and adjusted
 p-value.
 
@@ -65,7 +70,7 @@ class WeakSubgroupResult(SanityChecked):
 
 
 def weak_subgroups(model, X, y, *, features=None, slice_by=None, metric: str = "accuracy", max_depth: int = 2,
-                   min_size: int = 30, bins: int = 4, fdr: float = 0.05, correction: str = "bh",
+                   min_size: int = 30, bins: int = 4, fdr: float = 0.05, correction: str = "by",
                    positive_label: Any = 1, requirement=None) -> WeakSubgroupResult:
     """Search the slices of ``features`` (columns of X; all when None) and of ``slice_by`` for weak subgroups.
 
@@ -81,7 +86,7 @@ def weak_subgroups(model, X, y, *, features=None, slice_by=None, metric: str = "
 
 def assert_no_weak_subgroup(model, X, y, *, gap_at_most: float = 0.05, fdr: float = 0.05, policy: str | None = None,
                             features=None, slice_by=None, metric: str = "accuracy", max_depth: int = 2,
-                            min_size: int = 30, bins: int = 4, correction: str = "bh", positive_label: Any = 1,
+                            min_size: int = 30, bins: int = 4, correction: str = "by", positive_label: Any = 1,
                             requirement=None) -> WeakSubgroupResult:
     """Search as :func:`weak_subgroups` does and gate ``worst_gap`` (the largest discovered gap) ``<= gap_at_most``."""
     with audit("search", "weak-subgroup search", requirement=requirement) as a:
@@ -112,7 +117,7 @@ def one_sided_p_value(successes: int, size: int, rest_successes: int, rest_size:
     return 1.0 - NormalDist().cdf(z)
 
 
-def adjusted_p_values(p_values, correction: str = "bh") -> np.ndarray:
+def adjusted_p_values(p_values, correction: str = "by") -> np.ndarray:
     """Benjamini-Hochberg (``bh``) or Benjamini-Yekutieli (``by``) adjusted p-values (step-up, monotone)."""
     p = np.asarray(p_values, dtype=np.float64)
     m = p.size

@@ -72,7 +72,9 @@ def table(X: Any, *, name: str = "X", feature_names=None, domain=None) -> Table:
         if len(X) == 0:
             raise ValueError(f"{name} is empty: it has no samples")
         columns = tuple(str(c) for c in X.columns)
-        numeric = np.array([np.issubdtype(dtype, np.number) and dtype != np.bool_ for dtype in X.dtypes])
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        numeric = np.array([is_numeric_dtype(dtype) and not is_bool_dtype(dtype) for dtype in X.dtypes], dtype=bool)
         for j in np.flatnonzero(numeric):
             column = X.iloc[:, j].to_numpy(dtype=np.float64)
             if not np.all(np.isfinite(column)):
