@@ -269,9 +269,9 @@ def _minimal(model, rows: Table, i: int, before, changes: dict[int, Any], kinds:
             continue
         origin, target = float(values[j]), float(changes[j])
         if kinds[j] == "integer":
-            changes[j] = _bisected_integer(origin, target, lambda value: flips({**changes, j: value}))
+            changes[j] = _bisected_integer(origin, target, lambda value, j=j: flips({**changes, j: value}))
         else:
-            changes[j] = _bisected_real(origin, target, lambda value: flips({**changes, j: value}))
+            changes[j] = _bisected_real(origin, target, lambda value, j=j: flips({**changes, j: value}))
     return changes
 
 

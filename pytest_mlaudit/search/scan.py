@@ -161,7 +161,7 @@ def battery(model: Any, data: dict[str, Any], kind: str, sensitive: list[str]) -
     box = 0.1 if kind == "image" else 0.05
     space = f"mla.spaces.box({box})" if kind == "image" else \
         f"mla.spaces.box({box} * (CLIP[1] - CLIP[0]))"
-    steps.append(Step("test_no_counterexample_in_a_small_box", f"counterexample search in an L-inf box",
+    steps.append(Step("test_no_counterexample_in_a_small_box", "counterexample search in an L-inf box",
                       "assert_no_counterexample", "search_counterexamples",
                       f"model, X, y, space={space}, domain=CLIP, samples={10 if kind == 'image' else 20}, max_examples=20", "at_most",
                       lambda r: r.counterexample_rate))
