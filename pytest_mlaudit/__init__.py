@@ -62,6 +62,12 @@ _EXPORTS: dict[str, str] = {
                     "inference.attribute"),
     **dict.fromkeys(("UniversalPerturbationResult", "assert_universal_fooling_rate", "universal_perturbation"),
                     "robustness.universal"),
+    # search: counterexamples in perturbation spaces (mla.spaces), metamorphic invariants, weak subgroups
+    "spaces": "search",
+    **dict.fromkeys(("Counterexample", "CounterexampleResult", "FeatureChange", "InvariantResult",
+                     "assert_invariant", "assert_no_counterexample", "invariant", "search_counterexamples"),
+                    "search.counterexamples"),
+    **dict.fromkeys(("Slice", "WeakSubgroupResult", "assert_no_weak_subgroup", "weak_subgroups"), "search.subgroups"),
 }
 
 __all__ = list(_EXPORTS)
@@ -70,7 +76,7 @@ __all__ = list(_EXPORTS)
 # helpers for writing audits and fixtures.
 FUNCTIONS = tuple(name for name in __all__ if name[0].islower())
 HELPERS = ("as_classifier", "audit", "bootstrap", "compare_runs", "independent_difference", "paired_difference",
-           "proportion", "settings", "terminal_writer")
+           "proportion", "settings", "spaces", "terminal_writer")
 AUDIT_FUNCTIONS = tuple(name for name in FUNCTIONS if name not in HELPERS)
 
 

@@ -49,7 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--policy", default="upper", choices=("upper", "estimate", "lower"),
                          help="upper: fail on significant regressions only (default); estimate; lower (conservative)")
     compare.add_argument("--markdown", type=Path, help="also write the GitHub-flavoured Markdown summary here")
+    add_scan_parser(commands)
     return parser
+
+
+def add_scan_parser(commands) -> None:
+    scan = commands.add_parser("scan", help="run the audits that fit a model and write a pytest file gating them",
+                               description="Load a model and its data from loader functions, run the audits that "
+                                           "fit the model's kind, write the report and a pytest file whose "
+                                           "thresholds come from the measured intervals.")
+    scan.add_argument("--model", required=True, metavar="PKG.MODULE:FUNCTION",
+                      help="a function returning the fitted model (no pickle is loaded by the scan)")
+    scan.add_argument("--data", required=True, metavar="PKG.MODULE:FUNCTION",
+                      help="a function returning (X, y) or {'test': (X, y), 'train': (X, y), 'sensitive': table}")
+    scan.add_argument("--kind", default="auto", choices=("auto", "image", "tabular"))
+    scan.add_argument("--sensitive", nargs="*", default=[], metavar="COL", help="sensitive columns for fairness audits")
+    scan.add_argument("--out", type=Path, default=Path("tests/test_mlaudit_scan.py"), help="the pytest file to write")
+    scan.add_argument("--report", type=Path, help="write the HTML report here")
+    scan.add_argument("--json", type=Path, help="write the JSON report here")
+    scan.add_argument("--margin", type=float, default=0.02,
+                      help="thresholds are the interval's pessimistic end moved by this margin (default 0.02)")
+    scan.add_argument("--seed", type=int, default=0, help="the audits' seed (as --mlaudit-seed)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "compare":
         return compare_reports(parser, args)
+    if args.command == "scan":
+        from .search import scan
+
+        return scan.main(args)
     if args.output is None and args.json_output is None:
         parser.error("nothing to write: give -o REPORT.html and/or --json MERGED.json")
 

@@ -20,6 +20,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "pandas": ("pandas", "fairness"),
     "diffprivlib": ("diffprivlib", "privacy"),
     "xgboost": ("xgboost", "studies"),
+    "hypothesis": ("hypothesis", "search"),
 }
 
 

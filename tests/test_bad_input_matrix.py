@@ -128,6 +128,7 @@ THRESHOLDS = {
     "assert_balanced_accuracy": ("at_least", (0, 1)), "assert_demographic_parity": ("at_most", (0, 1)),
     "assert_equalized_odds": ("at_most", (0, 1)), "assert_disparate_impact": ("at_least", (0, 1)),
     "assert_dp_accuracy_floor": ("at_least", (0, 1)), "assert_membership_advantage": ("at_most", (-1, 1)),
+    "assert_no_counterexample": ("at_most", (0, 1)), "assert_invariant": ("at_least", (0, 1)),
 }
 PASSING_THRESHOLD = {"at_least": 0.0, "at_most": 1.0}
 
@@ -177,6 +178,13 @@ VALID: dict[str, Callable[[Data], dict]] = {
     "DeepFool": lambda d: dict(eps=0.1),
     "HopSkipJump": lambda d: dict(eps=0.1),
     "Square": lambda d: dict(eps=0.1),
+    # search
+    **{name: lambda d: dict(model=d.fitted, X=d.X_test, y=d.y_test, space=mla.spaces.box(0.5), samples=3,
+                            max_examples=5) for name in ("search_counterexamples", "assert_no_counterexample")},
+    **{name: lambda d: dict(model=d.fitted, X=d.X_test, transform=lambda X: X + 0.01)
+       for name in ("invariant", "assert_invariant")},
+    "weak_subgroups": lambda d: dict(model=d.fitted, X=d.X_test, y=d.y_test, min_size=10),
+    "assert_no_weak_subgroup": lambda d: dict(model=d.fitted, X=d.X_test, y=d.y_test, min_size=10, gap_at_most=1.0),
 }
 
 
