@@ -49,7 +49,6 @@ ENCODING = "packbits-base64"
 # comparisons against the run use the independent method.
 MAX_STORED_SAMPLES = 100_000
 
-VERDICTS = ("regressed", "within tolerance", "improved", "not gated")
 
 
 # ---------------------------------------------------------------------------
