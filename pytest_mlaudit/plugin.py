@@ -447,8 +447,11 @@ class ReportController:
         run.exit_status = int(exitstatus)
         if int(exitstatus) == pytest.ExitCode.INTERRUPTED and not run.interrupted and not run.collection_errors:
             run.interrupted = "the run was stopped (pytest exit status 2)"
-        for nodeid, outcome in self.outcomes.items():
-            if nodeid not in self.finished and outcome != "crashed":
+        crashed = {crash["nodeid"] for crash in run.crashed}
+        for nodeid in self.outcomes:
+            if nodeid in crashed:
+                self.outcomes[nodeid] = "crashed"
+            elif nodeid not in self.finished:
                 self.outcomes[nodeid] = "interrupted"
         self._recover_from_journals()
         run.not_run = sorted(self.collected - set(self.outcomes))
