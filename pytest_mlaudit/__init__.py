@@ -47,7 +47,8 @@ _EXPORTS: dict[str, str] = {
                     "fairness.audit"),
     **dict.fromkeys(("MitigationComparison", "compare_mitigation"), "fairness.mitigation"),
     # privacy
-    **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
+    **dict.fromkeys(("AttackFigures", "MembershipResult", "assert_membership_advantage", "assert_membership_tpr",
+                     "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
     **dict.fromkeys(("DPPoint", "DPUtilityResult", "assert_dp_accuracy_floor", "dp_utility"), "privacy.utility"),
 }
