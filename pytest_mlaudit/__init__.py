@@ -50,6 +50,8 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("AttackFigures", "MembershipResult", "assert_membership_advantage", "assert_membership_tpr",
                      "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
+    "DPSGDClassifier": "privacy.dp_sgd",
+    **dict.fromkeys(("DPClaimAudit", "assert_dp_claim", "audit_dp_training"), "privacy.dp_audit"),
     **dict.fromkeys(("DPPoint", "DPUtilityResult", "assert_dp_accuracy_floor", "dp_utility"), "privacy.utility"),
 }
 
