@@ -181,8 +181,10 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta, att
     (loss_members, loss_nonmembers), determinism = repeatable(
         lambda: (-sample_losses(model, X_train, y_train, "y_train", "X_train"),
                  -sample_losses(model, X_holdout, y_holdout, "y_holdout", "X_holdout")), "X_train and X_holdout")
+    checks = [determinism]
     if attack.name == "lira":
-        members, nonmembers = _lira_scores(a, model, attack, X_train, y_train, X_holdout, y_holdout)
+        members, nonmembers, shadow_check = _lira_scores(a, model, attack, X_train, y_train, X_holdout, y_holdout)
+        checks.append(shadow_check)
     else:
         members, nonmembers = loss_members, loss_nonmembers
     split_seed = a.seed("split")
@@ -198,7 +200,6 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta, att
         m_select, n_select, lambda tp, fp, m, n: epsilon_lower_bound(fp, n, m - tp, m, delta, confidence).low)
     tp, fp = int(np.sum(m_eval >= epsilon_threshold)), int(np.sum(n_eval >= epsilon_threshold))
     empirical_epsilon = epsilon_lower_bound(fp, len(n_eval), len(m_eval) - tp, len(m_eval), delta, confidence)
-    checks = [determinism]
     if gated_fpr is not None:
         resolved = len(nonmembers) * gated_fpr >= 1.0
         checks.append(Check(f"holdout resolves {gated_fpr:.1%} FPR", resolved,
@@ -244,7 +245,8 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta, att
 
 
 def _lira_scores(a: Audit, model, attack: _Attack, X_train, y_train, X_holdout, y_holdout):
-    """LiRA scores of the members and of the holdout, with the attack's settings in ``params``."""
+    """LiRA scores of the members and of the holdout (the attack's settings go to ``params``), and the check
+    that the shadow models train on as many samples as the target."""
     X_pool, y_pool = np.concatenate([X_train, X_holdout]), np.concatenate([y_train, y_holdout])
     n_population = 0
     if attack.population is not None:
@@ -261,8 +263,8 @@ def _lira_scores(a: Audit, model, attack: _Attack, X_train, y_train, X_holdout, 
     a.params.update(lira.describe(attack.n_shadow, attack.online, len(X_pool), n_population))
     a.params["shadow_seed"] = shadow_seed
     passed, detail = lira.shadow_size_check(len(X_pool) // 2, len(X_train))
-    a.check("shadow models train on as many samples as the target", passed, detail)
-    return scores[:len(X_train)], scores[len(X_train):]
+    check = Check("shadow models train on as many samples as the target", passed, detail)
+    return scores[:len(X_train)], scores[len(X_train):], check
 
 
 def _figures(members, nonmembers, confidence: float) -> AttackFigures:
