@@ -15,11 +15,8 @@ statistics of the private rows.
 
 import pytest
 
-from pytest_mlaudit.dependencies import available
-
-if not (available("torch") and available("opacus")):
-    pytest.skip('DP-SGD needs torch and opacus: pip install "pytest-mlaudit[privacy,studies]"',
-                allow_module_level=True)
+for _library in ("torch", "opacus"):
+    pytest.importorskip(_library, reason='DP-SGD needs torch and opacus: pip install "pytest-mlaudit[privacy,studies]"')
 
 import numpy as np
 
