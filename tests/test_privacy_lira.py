@@ -121,10 +121,12 @@ def test_lira_beats_the_loss_attack_at_low_fpr_on_an_overfit_model(noisy):
     torch.set_num_threads(1)  # small matrices: a second thread only waits (100x slower on a loaded machine)
     X_train, y_train, X_holdout, y_holdout = (a.astype(np.float32) if a.dtype.kind == "f" else a for a in noisy)
     target = mlp(X_train, y_train, 0)
-    with mla.settings(seed=0):
-        result = mla.membership_inference(target, X_train, y_train, X_holdout, y_holdout, attack="lira",
-                                          shadow_factory=mlp, n_shadow=N_SHADOW)
-    torch.set_num_threads(threads)
+    try:
+        with mla.settings(seed=0):
+            result = mla.membership_inference(target, X_train, y_train, X_holdout, y_holdout, attack="lira",
+                                              shadow_factory=mlp, n_shadow=N_SHADOW)
+    finally:
+        torch.set_num_threads(threads)
     loss = result.loss_attack
     assert result.tpr_at_1pct_fpr.value >= loss.tpr_at_1pct_fpr.value
     assert result.auc.value > loss.auc.value
