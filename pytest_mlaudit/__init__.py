@@ -49,8 +49,11 @@ _EXPORTS: dict[str, str] = {
                     "fairness.audit"),
     "compare_mitigation": "fairness.mitigation",
     # privacy
-    **dict.fromkeys(("MembershipResult", "assert_membership_advantage", "membership_inference"), "privacy.membership"),
+    **dict.fromkeys(("AttackFigures", "MembershipResult", "assert_membership_advantage", "assert_membership_tpr",
+                     "membership_inference"), "privacy.membership"),
     "PrivacyLeakError": "privacy.training",
+    "DPSGDClassifier": "privacy.dp_sgd",
+    **dict.fromkeys(("DPClaimAudit", "assert_dp_claim", "audit_dp_training"), "privacy.dp_audit"),
     **dict.fromkeys(("DPPoint", "DPUtilityResult", "assert_dp_accuracy_floor", "dp_utility"), "privacy.utility"),
     # the survey's other threats: poisoning, model extraction, attribute inference, universal perturbations
     **dict.fromkeys(("BackdoorPoint", "BackdoorResult", "assert_backdoor_success", "backdoor"), "poisoning.backdoor"),

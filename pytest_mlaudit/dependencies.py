@@ -19,6 +19,7 @@ LIBRARIES: dict[str, tuple[str, str]] = {
     "fairlearn": ("fairlearn", "fairness"),
     "pandas": ("pandas", "fairness"),
     "diffprivlib": ("diffprivlib", "privacy"),
+    "opacus": ("opacus", "privacy"),
     "xgboost": ("xgboost", "studies"),
     "hypothesis": ("hypothesis", "search"),
 }

@@ -98,12 +98,26 @@ def test_gate_fails_when_the_attacker_advantage_is_too_large(noisy, memorizing_t
         mla.assert_membership_advantage(memorizing_tree, *noisy, at_most=0.1)
 
 
-def test_small_holdout_marks_low_fpr_figures_unresolved(noisy, memorizing_tree, mlaudit):
+def test_small_holdout_is_not_suspect_for_the_advantage(noisy, memorizing_tree, mlaudit):
     X_train, y_train, X_holdout, y_holdout = noisy
-    mlaudit.membership_inference(memorizing_tree, X_train, y_train, X_holdout[:150], y_holdout[:150])
+    mlaudit.assert_membership_advantage(memorizing_tree, X_train, y_train, X_holdout[:150], y_holdout[:150],
+                                        at_most=1.0)
+    record = mlaudit.records[-1]
+    assert [(c.name, c.passed) for c in record.checks] == [("deterministic predictions", True)]
+    assert record.params["low_fpr_resolution"]["0.1%"].startswith("not resolved: 150 holdout samples")
+    assert record.params["low_fpr_resolution"]["1.0%"].startswith("resolved: 150 holdout samples")
+
+
+def test_gated_tpr_below_one_over_n_fpr_marks_the_audit_suspect(noisy, memorizing_tree, mlaudit):
+    X_train, y_train, X_holdout, y_holdout = noisy
+    mlaudit.assert_membership_tpr(memorizing_tree, X_train, y_train, X_holdout[:150], y_holdout[:150],
+                                  fpr=0.001, at_most=1.0)
     checks = {c.name: c.passed for c in mlaudit.records[-1].checks}
-    assert checks == {"deterministic predictions": True, "holdout resolves 1.0% FPR": True,
-                      "holdout resolves 0.1% FPR": False}
+    assert checks == {"deterministic predictions": True, "holdout resolves 0.1% FPR": False}
+    mlaudit.assert_membership_tpr(memorizing_tree, X_train, y_train, X_holdout[:150], y_holdout[:150],
+                                  fpr=0.01, at_most=1.0)
+    checks = {c.name: c.passed for c in mlaudit.records[-1].checks}
+    assert checks == {"deterministic predictions": True, "holdout resolves 1.0% FPR": True}
 
 
 def test_record_has_metrics_roc_curve_and_attack_description(noisy, memorizing_tree, mlaudit):
@@ -111,8 +125,10 @@ def test_record_has_metrics_roc_curve_and_attack_description(noisy, memorizing_t
     record = mlaudit.records[-1]
     assert set(record.metrics) == {"auc", "advantage", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr", "empirical_epsilon"}
     assert record.params["attack"] == "loss threshold (Yeom et al. 2018)"
-    roc = record.extras["curves"][0]["series"][0]
-    assert roc["x"][0] == 0.0 and roc["x"][-1] == 1.0 and roc["y"][-1] == 1.0
+    chart = record.extras["curves"][0]
+    roc = chart["series"][0]
+    assert chart["x_scale"] == "log"
+    assert roc["x"][0] == 1 / 400 and roc["x"][-1] == 1.0 and roc["y"][-1] == 1.0
 
 
 def test_same_run_seed_gives_identical_figures(noisy, memorizing_tree):

@@ -1,20 +1,33 @@
 """Membership-inference audits: how well an attacker tells training members from
 held-out samples, and the privacy loss that implies.
 
-The attack is the loss-threshold attack (Yeom et al. 2018): a sample whose loss
-under the model is low is guessed to be a member. We use it rather than ART's
-membership-inference attacks deliberately: it needs no shadow models and no attack
-model trained on part of the members (ART's ``MembershipInferenceBlackBox`` would
-take samples away from an evaluation that is already small, and add its own
-randomness), it gives a score per sample and so the whole ROC curve (AUC, TPR at a
-fixed low FPR), where ART's rule-based attack gives one point, and it is the
-attack that Jagielski et al. 2020 ("Auditing Differentially Private Machine
-Learning") turn into an empirical epsilon lower bound.
+Two attacks, on the same figures (AUC, advantage, TPR at 1% and 0.1% FPR, an empirical
+epsilon lower bound):
+
+- ``attack="loss"`` (the default): the loss-threshold attack (Yeom et al. 2018), a
+  sample whose loss under the model is low is guessed to be a member. It needs no
+  shadow models. We use it rather than ART's membership-inference attacks deliberately:
+  it takes no samples away for training an attack model and adds no randomness of its
+  own, it gives a score per sample and so the whole ROC curve (AUC, TPR at a fixed
+  low FPR), where ART's rule-based attack gives one point, and it is the attack that
+  Jagielski et al. 2020 ("Auditing Differentially Private Machine Learning") turn
+  into an empirical epsilon lower bound.
+- ``attack="lira"``: the likelihood-ratio attack of Carlini et al. 2022 (:mod:`.lira`),
+  the field's reference at low FPR, with shadow models trained by the user's
+  ``shadow_factory`` on random halves of a population. The loss attack is measured
+  beside it on the same model (``loss_*`` metrics, both ROC curves on one chart).
 
 Thresholds chosen on the data they are scored on would flatter the attacker, so the
 advantage and the epsilon bound choose their threshold on one seeded half of the
 members and non-members and are measured on the other half. AUC and the TPR at a
-fixed FPR need no such choice and use all samples.
+fixed FPR need no such choice and use all samples. Intervals: Newcombe's for the
+advantage, DeLong's for the AUC, Clopper-Pearson for the TPRs and the epsilon bound.
+
+A holdout of n samples measures FPRs in steps of 1/n: the TPR at an FPR below 1/n is
+measured with no false positive allowed. That is said in ``params.low_fpr_resolution``;
+the audit is SUSPECT for it only when such a TPR is gated
+(:func:`assert_membership_tpr`), never for the advantage or the AUC, whose intervals
+account for the sample size.
 
 Models: fitted scikit-learn-style classifiers (``predict_proba``, e.g. diffprivlib's)
 and torch modules returning class logits (through the classifier adapter).
@@ -24,24 +37,43 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 from sklearn.metrics import roc_curve
 
 from .. import extras, validation
-from ..adapters import _is_torch_module, as_classifier
 from ..authoring import Audit, audit
-from ..estimators import repeatable, require_fitted
+from ..estimators import repeatable
 from ..records import Check, Estimate, SanityChecked
 from ..stats import auc_interval, clopper_pearson_interval, independent_difference, proportion
+from . import lira
+from .scores import logit_confidence, true_label_log_probabilities
 
 LOW_FPRS = (0.01, 0.001)
+TPR_METRICS = {0.01: "tpr_at_1pct_fpr", 0.001: "tpr_at_01pct_fpr"}
+ATTACKS = ("loss", "lira")
 ATTACK = "loss threshold (Yeom et al. 2018)"
+LIRA = "likelihood ratio, LiRA (Carlini et al. 2022)"
+# The stored ROC curve: exact at every false-positive count up to the lowest reported FPR (and at
+# least the first EXACT_FALSE_POSITIVES), then at ROC_LOG_POINTS log-spaced counts: a few hundred
+# points whatever the number of samples.
+EXACT_FALSE_POSITIVES = 50
+ROC_LOG_POINTS = 200
+
+
+@dataclass(frozen=True)
+class AttackFigures:
+    """The threshold-free figures of one attack: AUC and TPR at the low FPRs."""
+
+    auc: Estimate
+    tpr_at_1pct_fpr: Estimate
+    tpr_at_01pct_fpr: Estimate
 
 
 @dataclass(frozen=True)
 class MembershipResult(SanityChecked):
-    """What one membership-inference audit measured."""
+    """What one membership-inference audit measured (``attack``'s figures; the loss attack's beside LiRA's)."""
 
     auc: Estimate
     advantage: Estimate  # TPR - FPR at the threshold chosen on the selection half
@@ -51,30 +83,92 @@ class MembershipResult(SanityChecked):
     n_members: int
     n_nonmembers: int
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    attack: str = "loss"
+    loss_attack: AttackFigures | None = None  # with attack="lira": the loss attack on the same model
 
 
-def membership_inference(model, X_train, y_train, X_holdout, y_holdout, *, delta: float = 0.0,
-                         requirement=None) -> MembershipResult:
-    """Loss-threshold membership inference against a fitted ``model``.
+@dataclass(frozen=True)
+class _Attack:
+    """The attack arguments of a membership audit, checked."""
+
+    name: str
+    shadow_factory: Callable | None = None
+    population: tuple[Any, Any] | None = None
+    n_shadow: int = 16
+    online: bool = True
+
+
+def membership_inference(model, X_train, y_train, X_holdout, y_holdout, *, attack: str = "loss",
+                         shadow_factory: Callable | None = None, population=None, n_shadow: int = 16,
+                         online: bool = True, delta: float = 0.0, requirement=None) -> MembershipResult:
+    """Membership inference against a fitted ``model``, by the loss-threshold attack or LiRA.
 
     ``X_train, y_train`` are the model's training members; ``X_holdout, y_holdout``
     samples from the same distribution it never saw. ``delta`` is the model's DP
     delta, used by the epsilon bound (0 for pure epsilon-DP models such as
     diffprivlib's LogisticRegression).
+
+    ``attack="lira"`` needs ``shadow_factory(X, y, seed)``, which returns a model trained
+    on ``(X, y)`` the way the target was (same architecture and recipe, seeded by
+    ``seed``). ``n_shadow`` (even, at least 4) shadow models are trained on random halves
+    of the pool: the members, the holdout and ``population=(X, y)``, more samples of the
+    same distribution when you have them. ``online=False`` is offline LiRA (OUT models
+    only). Cost: ``n_shadow`` trainings (progress is shown); the paper uses 64 or more,
+    16 already beats the loss attack at low FPR on a model that memorizes.
     """
     with audit("privacy", "membership inference", requirement=requirement) as a:
-        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta)
+        chosen = _attack_arguments(attack, shadow_factory, population, n_shadow, online)
+        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta, chosen)
 
 
 def assert_membership_advantage(model, X_train, y_train, X_holdout, y_holdout, *, at_most: float,
-                                policy: str | None = None, delta: float = 0.0, requirement=None) -> MembershipResult:
+                                policy: str | None = None, attack: str = "loss", shadow_factory: Callable | None = None,
+                                population=None, n_shadow: int = 16, online: bool = True, delta: float = 0.0,
+                                requirement=None) -> MembershipResult:
     """Measure as :func:`membership_inference` does and gate the attacker's advantage (TPR - FPR)."""
     with audit("privacy", "membership advantage", requirement=requirement) as a:
         a.gate("advantage", at_most=at_most, policy=policy, requirement=requirement, bounds=(-1.0, 1.0))
-        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta)
+        chosen = _attack_arguments(attack, shadow_factory, population, n_shadow, online)
+        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta, chosen)
 
 
-def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta) -> MembershipResult:
+def assert_membership_tpr(model, X_train, y_train, X_holdout, y_holdout, *, at_most: float, fpr: float = 0.001,
+                          policy: str | None = None, attack: str = "loss", shadow_factory: Callable | None = None,
+                          population=None, n_shadow: int = 16, online: bool = True, delta: float = 0.0,
+                          requirement=None) -> MembershipResult:
+    """Measure as :func:`membership_inference` does and gate the attacker's TPR at ``fpr`` (0.01 or 0.001).
+
+    The field's figure of merit (Carlini et al. 2022): how many members an attacker
+    identifies while almost never accusing a non-member. A holdout of fewer than
+    ``1 / fpr`` samples cannot resolve that FPR, and the audit is then SUSPECT.
+    """
+    if fpr not in TPR_METRICS:
+        raise ValueError(f"fpr must be one of {', '.join(f'{f:g}' for f in LOW_FPRS)}, got {fpr!r}")
+    with audit("privacy", f"membership TPR at {fpr:.1%} FPR", requirement=requirement) as a:
+        a.gate(TPR_METRICS[fpr], at_most=at_most, policy=policy, requirement=requirement, bounds=(0.0, 1.0))
+        chosen = _attack_arguments(attack, shadow_factory, population, n_shadow, online)
+        return _measure(a, model, X_train, y_train, X_holdout, y_holdout, delta, chosen, gated_fpr=fpr)
+
+
+def _attack_arguments(attack, shadow_factory, population, n_shadow, online) -> _Attack:
+    if attack not in ATTACKS:
+        raise ValueError(f"attack must be one of {', '.join(map(repr, ATTACKS))}, got {attack!r}")
+    online = validation.flag(online, "online")
+    if attack == "loss":
+        if shadow_factory is not None or population is not None:
+            raise ValueError("shadow_factory and population are LiRA's: pass attack='lira' to use them")
+        return _Attack("loss")
+    if not callable(shadow_factory):
+        raise TypeError("attack='lira' needs shadow_factory(X, y, seed) returning a model trained on (X, y) the way "
+                        f"the target was, got {type(shadow_factory).__name__}")
+    if population is not None and not (isinstance(population, tuple) and len(population) == 2):
+        raise TypeError(f"population must be a tuple (X, y) of samples from the members' distribution, got "
+                        f"{type(population).__name__}")
+    return _Attack("lira", shadow_factory, population, lira.check_shadow_count(n_shadow), online)
+
+
+def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta, attack: _Attack,
+             gated_fpr: float | None = None) -> MembershipResult:
     X_train, y_train, X_holdout, y_holdout = validation.two_splits(
         X_train, y_train, X_holdout, y_holdout, ("X_train", "y_train", "X_holdout", "y_holdout"))
     if len(X_train) < 4 or len(X_holdout) < 4:
@@ -84,15 +178,21 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta) -> 
         raise ValueError(f"delta must be below 1, got {delta!r}")
     confidence = a.settings.confidence
 
-    (members, nonmembers), determinism = repeatable(
+    (loss_members, loss_nonmembers), determinism = repeatable(
         lambda: (-sample_losses(model, X_train, y_train, "y_train", "X_train"),
                  -sample_losses(model, X_holdout, y_holdout, "y_holdout", "X_holdout")), "X_train and X_holdout")
+    checks = [determinism]
+    if attack.name == "lira":
+        members, nonmembers, shadow_check = _lira_scores(a, model, attack, X_train, y_train, X_holdout, y_holdout)
+        checks.append(shadow_check)
+    else:
+        members, nonmembers = loss_members, loss_nonmembers
     split_seed = a.seed("split")
     rng = np.random.default_rng(split_seed)
     m_select, m_eval = _halves(members, rng)
     n_select, n_eval = _halves(nonmembers, rng)
 
-    auc = auc_interval(members, nonmembers, confidence)
+    figures = _figures(members, nonmembers, confidence)
     advantage_threshold = _best_threshold(m_select, n_select, lambda tp, fp, m, n: tp / m - fp / n)
     tp, fp = int(np.sum(m_eval >= advantage_threshold)), int(np.sum(n_eval >= advantage_threshold))
     advantage = independent_difference(tp, len(m_eval), fp, len(n_eval), confidence)
@@ -100,76 +200,122 @@ def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta) -> 
         m_select, n_select, lambda tp, fp, m, n: epsilon_lower_bound(fp, n, m - tp, m, delta, confidence).low)
     tp, fp = int(np.sum(m_eval >= epsilon_threshold)), int(np.sum(n_eval >= epsilon_threshold))
     empirical_epsilon = epsilon_lower_bound(fp, len(n_eval), len(m_eval) - tp, len(m_eval), delta, confidence)
-    low_fpr = [tpr_at_fpr(members, nonmembers, fpr, confidence) for fpr in LOW_FPRS]
-    checks = (determinism,) + tuple(
-        Check(f"holdout resolves {fpr:.1%} FPR", len(nonmembers) * fpr >= 1.0,
-              f"{len(nonmembers)} holdout samples: FPR steps of {1 / len(nonmembers):.2%}"
-              + ("" if len(nonmembers) * fpr >= 1.0 else
-                 f"; TPR at {fpr:.1%} FPR is measured with no false positive allowed, need >= {math.ceil(1 / fpr)}"))
-        for fpr in LOW_FPRS
-    )
+    if gated_fpr is not None:
+        resolved = len(nonmembers) * gated_fpr >= 1.0
+        checks.append(Check(f"holdout resolves {gated_fpr:.1%} FPR", resolved,
+                            f"{len(nonmembers)} holdout samples: FPR steps of {1 / len(nonmembers):.2%}" +
+                            ("" if resolved else f"; the gated TPR at {gated_fpr:.1%} FPR is measured with no false "
+                                                 f"positive allowed, need >= {math.ceil(1 / gated_fpr)}")))
+    loss_figures = _figures(loss_members, loss_nonmembers, confidence) if attack.name == "lira" else None
 
     a.describe_model(model)
     a.describe_data((X_train, y_train, X_holdout, y_holdout))
+    score = ("LiRA log likelihood ratio of the logit-scaled confidence" if attack.name == "lira" else
+             "minus the cross-entropy loss of the true label")
     a.params.update({
-        "attack": ATTACK,
-        "score": "minus the cross-entropy loss of the true label",
+        "attack": LIRA if attack.name == "lira" else ATTACK,
+        "score": score,
         "n_members": int(len(members)),
         "n_nonmembers": int(len(nonmembers)),
         "split_seed": split_seed,
         "threshold_selection": "on a random half of members and non-members; advantage and epsilon measured on the other half",
-        "advantage_threshold_loss": float(-advantage_threshold),
-        "epsilon_threshold_loss": float(-epsilon_threshold),
+        "advantage_threshold_score": float(advantage_threshold),
+        "epsilon_threshold_score": float(epsilon_threshold),
         "delta": delta,
         "epsilon_bound": "Jagielski et al. 2020: max(ln((1-delta-FPR)/FNR), ln((1-delta-FNR)/FPR)) with Clopper-Pearson "
                          "upper ends of FPR and FNR (low end of the estimate); rates floored at 1/n for the value",
+        "intervals": "advantage: Newcombe (independent samples); AUC: DeLong; TPRs and epsilon: Clopper-Pearson",
+        "low_fpr_resolution": {f"{fpr:.1%}": _resolution(len(nonmembers), fpr) for fpr in LOW_FPRS},
     })
-    result = MembershipResult(auc, advantage, low_fpr[0], low_fpr[1], empirical_epsilon,
-                              int(len(members)), int(len(nonmembers)), checks)
+    result = MembershipResult(figures.auc, advantage, figures.tpr_at_1pct_fpr, figures.tpr_at_01pct_fpr,
+                              empirical_epsilon, int(len(members)), int(len(nonmembers)), tuple(checks),
+                              attack.name, loss_figures)
     for name in ("auc", "advantage", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr", "empirical_epsilon"):
         a.metric(name, getattr(result, name))
     a.outcomes("advantage", m_eval >= advantage_threshold, minus=n_eval >= advantage_threshold)
+    if loss_figures is not None:
+        for name in ("auc", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr"):
+            a.metric(f"loss_{name}", getattr(loss_figures, name))
     for check in checks:
         a.check(check.name, check.passed, check.detail)
-    fpr, tpr, _ = roc_curve(np.r_[np.ones(len(members)), np.zeros(len(nonmembers))], np.r_[members, nonmembers])
-    a.extra(extras.Curve(
-        "Membership inference ROC (loss threshold, all samples)", x_label="false positive rate",
-        y_label="true positive rate",
-        series=[extras.Series("attack", x=fpr.tolist(), y=tpr.tolist(), low=tpr.tolist(), high=tpr.tolist()),
-                extras.Series("chance", x=[0.0, 1.0], y=[0.0, 1.0], low=[0.0, 1.0], high=[0.0, 1.0])]))
+    curves = [("LiRA" if attack.name == "lira" else "loss attack", members, nonmembers)]
+    if attack.name == "lira":
+        curves.append(("loss attack", loss_members, loss_nonmembers))
+    a.extra(_roc_chart(curves, len(nonmembers)))
     return result
+
+
+def _lira_scores(a: Audit, model, attack: _Attack, X_train, y_train, X_holdout, y_holdout):
+    """LiRA scores of the members and of the holdout (the attack's settings go to ``params``), and the check
+    that the shadow models train on as many samples as the target."""
+    X_pool, y_pool = np.concatenate([X_train, X_holdout]), np.concatenate([y_train, y_holdout])
+    n_population = 0
+    if attack.population is not None:
+        X_extra, y_extra = validation.features(attack.population[0], "population[0]"), attack.population[1]
+        y_extra = validation.labels(y_extra, len(X_extra), "population[1]", "population[0]")
+        validation.check_same_rows(X_train, X_extra, "X_train", "population[0]")
+        X_pool, y_pool = np.concatenate([X_pool, X_extra]), np.concatenate([y_pool, y_extra])
+        n_population = len(X_extra)
+    target = np.concatenate([logit_confidence(model, X_train, y_train, "y_train", "X_train"),
+                             logit_confidence(model, X_holdout, y_holdout, "y_holdout", "X_holdout")])
+    shadow_seed = a.seed("shadow models")
+    scores = lira.lira_member_scores(attack.shadow_factory, target, X_pool, y_pool, len(target),
+                                     n_shadow=attack.n_shadow, online=attack.online, seed=shadow_seed)
+    a.params.update(lira.describe(attack.n_shadow, attack.online, len(X_pool), n_population))
+    a.params["shadow_seed"] = shadow_seed
+    passed, detail = lira.shadow_size_check(len(X_pool) // 2, len(X_train))
+    check = Check("shadow models train on as many samples as the target", passed, detail)
+    return scores[:len(X_train)], scores[len(X_train):], check
+
+
+def _figures(members, nonmembers, confidence: float) -> AttackFigures:
+    auc = auc_interval(members, nonmembers, confidence)
+    low_fpr = [tpr_at_fpr(members, nonmembers, fpr, confidence) for fpr in LOW_FPRS]
+    return AttackFigures(auc, low_fpr[0], low_fpr[1])
+
+
+def _resolution(n_nonmembers: int, fpr: float) -> str:
+    if n_nonmembers * fpr >= 1.0:
+        return f"resolved: {n_nonmembers} holdout samples, FPR steps of {1 / n_nonmembers:.3%}"
+    return (f"not resolved: {n_nonmembers} holdout samples, FPR steps of {1 / n_nonmembers:.3%}; the TPR is measured "
+            f"with no false positive allowed (resolving {fpr:.1%} needs >= {math.ceil(1 / fpr)})")
+
+
+def roc_points(members, nonmembers) -> tuple[list[float], list[float]]:
+    """The ROC curve down-sampled to a few hundred points, exact in the low-FPR region.
+
+    A point ``(k / n, TPR_k)`` per false-positive count ``k``, ``TPR_k`` the highest TPR
+    with at most ``k`` false positives (the top of the curve's step at ``k``): every
+    ``k`` up to the lowest reported FPR (and at least the first
+    :data:`EXACT_FALSE_POSITIVES`), then :data:`ROC_LOG_POINTS` log-spaced ones up to
+    ``k = n``. ``k`` starts at 1, so the points suit a log FPR axis.
+    """
+    labels = np.r_[np.ones(len(members)), np.zeros(len(nonmembers))]
+    fpr, tpr, _ = roc_curve(labels, np.r_[members, nonmembers])
+    n = len(nonmembers)
+    false_positives = np.rint(fpr * n).astype(np.int64)
+    exact = min(n, max(EXACT_FALSE_POSITIVES, math.ceil(min(LOW_FPRS) * n)))
+    counts = np.unique(np.r_[np.arange(1, exact + 1),
+                             np.rint(np.geomspace(exact, n, ROC_LOG_POINTS)).astype(np.int64)])
+    top = np.searchsorted(false_positives, counts, side="right") - 1
+    return (counts / n).tolist(), tpr[top].tolist()
+
+
+def _roc_chart(curves, n_nonmembers: int) -> extras.Curve:
+    series = []
+    for label, members, nonmembers in curves:
+        x, y = roc_points(members, nonmembers)
+        series.append(extras.Series(label, x=x, y=y))
+    chance = [1.0 / n_nonmembers, 1.0]
+    series.append(extras.Series("chance", x=chance, y=chance))
+    return extras.Curve(f"Membership inference ROC (all samples; FPR from 1/{n_nonmembers}, log scale)",
+                        x_label="false positive rate", y_label="true positive rate", series=series, x_scale="log")
 
 
 def sample_losses(model, X, y, labels_name: str = "y", features_name: str = "X"):
     """Cross-entropy loss of each sample's true label under a fitted classifier or a torch module."""
-    if _is_torch_module(model):
-        import torch
-
-        classifier = as_classifier(model, device="cpu")
-        with classifier.audit_mode(), torch.no_grad():
-            logits = _applied(classifier.logits, torch.as_tensor(np.ascontiguousarray(X), dtype=torch.float32),
-                              features_name)
-        validation.check_labels_fit(y, logits.shape[1], labels_name)
-        log_p = torch.log_softmax(logits.double(), dim=1)[torch.arange(len(y)), torch.as_tensor(y)]
-        return -log_p.numpy()
-    if not callable(getattr(model, "predict_proba", None)):
-        raise TypeError(f"model must be a fitted classifier with predict_proba or a torch module returning logits, "
-                        f"got {type(model).__name__}")
-    require_fitted(model, "membership inference audits a trained model; fit it on X_train first")
-    classes = np.asarray(model.classes_)
-    validation.check_known_labels(y, classes, labels_name, "the model does not know")
-    proba = np.asarray(_applied(model.predict_proba, X, features_name))
-    p_true = proba[np.arange(len(y)), np.searchsorted(classes, y)]
-    return -np.log(np.clip(p_true, 1e-300, None))
-
-
-def _applied(predict, X, features_name: str):
-    """``predict(X)``; a model/data mismatch becomes one error naming the data argument."""
-    try:
-        return predict(X)
-    except Exception as exc:
-        raise ValueError(f"model could not be applied to {features_name} (samples of shape {tuple(X.shape[1:])}): "
-                         f"{type(exc).__name__}: {exc}") from exc
+    log_true, _ = true_label_log_probabilities(model, X, y, labels_name, features_name)
+    return -log_true
 
 
 def tpr_at_fpr(members, nonmembers, fpr: float, confidence: float) -> Estimate:

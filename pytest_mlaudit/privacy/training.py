@@ -12,7 +12,15 @@ accountant, so the audit neither spends from nor pollutes the user's default one
 diffprivlib's ``PrivacyLeakWarning`` is an error. Any other model states its own
 accounting after ``fit``, in attributes: ``epsilon_`` (the epsilon it spent), ``delta_``
 (0 when absent) and ``accountant_`` (how it was accounted, e.g. "opacus RDP"); the
-audit reports them as stated.
+audit reports them as stated, with ``accounting_`` (a dict of the mechanism's numbers:
+noise multiplier, clipping norm, sampling rate, steps) when the model has it, as
+:class:`~pytest_mlaudit.DPSGDClassifier` does.
+
+Clipping. A DP model bounds each row's influence by clipping it to a declared
+``data_norm`` (or to per-feature ``bounds``) before adding noise calibrated to that
+bound. The guarantee holds whatever the bound, but a bound that clips many rows
+trains on distorted data: :func:`clipping_checks` makes the audit SUSPECT when more
+than :data:`MAX_CLIPPED_SHARE` of the training rows are clipped.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from ..dependencies import LIBRARIES, MissingExtraError, available, load
 from ..progress import Task
 
 DIFFPRIVLIB_ACCOUNTANT = "diffprivlib.BudgetAccountant"
+MAX_CLIPPED_SHARE = 0.10
 
 
 class PrivacyLeakError(ValueError):
@@ -50,6 +59,7 @@ class TrainedModel:
     digest: str | None  # hash of the learned state, to tell models apart
     leaks: tuple[str, ...]  # PrivacyLeakWarning messages raised during fit
     accountant: str = DIFFPRIVLIB_ACCOUNTANT  # who accounted the spends
+    accounting: dict | None = None  # the mechanism's numbers a model states as accounting_ (noise, clipping, ...)
 
 
 def is_diffprivlib(model: Any) -> bool:
@@ -196,7 +206,9 @@ def fit_model(model: Any, X_train, y_train, X_test, y_test, epsilon: float, seed
         model.fit(X_train, y_train)
         spent, accountant = stated_accounting(model)
         correct = model.predict(X_test) == y_test
-        return TrainedModel(epsilon, seed, correct, spent, learned_state_digest(model), (), accountant)
+        details = getattr(model, "accounting_", None)
+        return TrainedModel(epsilon, seed, correct, spent, learned_state_digest(model), (), accountant,
+                            dict(details) if isinstance(details, dict) else None)
 
     load("diffprivlib", "privacy", "a diffprivlib model's privacy accounting")
     from diffprivlib import BudgetAccountant
@@ -315,3 +327,43 @@ def data_norm_clipping(model: Any, X_train) -> dict[str, Any] | None:
         "max_row_norm": round(float(row_norms.max()), 4),
         "rows_clipped": round(float(np.mean(row_norms > data_norm)), 4),
     }
+
+
+def bounds_clipping(model: Any, X_train) -> dict[str, Any] | None:
+    """How many training rows fall outside the declared per-feature ``bounds`` (diffprivlib clips them to it).
+
+    Measured on ``X_train`` as given, for the model itself or a pipeline's first step; None
+    when it declares no bounds.
+    """
+    first = estimators_of(model)[0]
+    bounds = first.get_params(deep=False).get("bounds") if hasattr(first, "get_params") else None
+    if bounds is None:
+        return None
+    X = np.asarray(X_train, dtype=np.float64).reshape(len(X_train), -1)
+    lower, upper = (np.broadcast_to(np.asarray(b, dtype=np.float64), X.shape[1:]) for b in bounds)
+    outside = (X < lower) | (X > upper)
+    return {
+        "bounds": [lower.tolist(), upper.tolist()],
+        "rows_clipped": round(float(np.mean(outside.any(axis=1))), 4),
+    }
+
+
+def clipping_checks(data_norm: dict[str, Any] | None, bounds: dict[str, Any] | None) -> list[tuple[str, bool, str]]:
+    """``(name, passed, detail)`` sanity checks: at most :data:`MAX_CLIPPED_SHARE` of rows clipped by each bound."""
+    checks = []
+    if data_norm is not None:
+        share = data_norm["rows_clipped"]
+        checks.append((
+            "data_norm clips few training rows", share <= MAX_CLIPPED_SHARE,
+            f"data_norm={data_norm['data_norm']:g} clips {share:.1%} of the training rows (row norms up to "
+            f"{data_norm['max_row_norm']:g}; the audit allows {MAX_CLIPPED_SHARE:.0%}): "
+            + ("the model trains on rows scaled down to the bound" if share > MAX_CLIPPED_SHARE else "fine")
+            + "; derive data_norm from public knowledge of the feature ranges, never from the private data"))
+    if bounds is not None:
+        share = bounds["rows_clipped"]
+        checks.append((
+            "bounds clip few training rows", share <= MAX_CLIPPED_SHARE,
+            f"bounds clip {share:.1%} of the training rows (at least one feature outside; the audit allows "
+            f"{MAX_CLIPPED_SHARE:.0%}); declare bounds from public knowledge of the feature ranges, never from "
+            f"the private data"))
+    return checks

@@ -128,6 +128,8 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seed
         a.params["baseline_seeds"] = baseline_seeds
 
     example = training.build_model(factory, epsilons[0], seed_list[0])
+    data_norm_clipping = training.data_norm_clipping(example, X_train)
+    bounds_clipping = training.bounds_clipping(example, X_train)
     a.describe_model(example)
     a.describe_data((X_train, y_train, X_test, y_test))
     a.params.update({
@@ -140,7 +142,8 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seed
         "baseline": None if baseline is None else describe_model(baseline),
         "allow_privacy_leak": bool(allow_privacy_leak),
         "budget": _budget_summary(points, n_seeds),
-        "data_norm_clipping": training.data_norm_clipping(example, X_train),
+        "data_norm_clipping": data_norm_clipping,
+        "bounds_clipping": bounds_clipping,
     })
     for point in points:
         a.metric(_metric_name("mean", point.epsilon), point.mean_accuracy)
@@ -148,9 +151,14 @@ def _measure(a: Audit, factory, X_train, y_train, X_test, y_test, epsilons, seed
     if baseline_accuracy is not None:
         a.metric("baseline_accuracy", baseline_accuracy)
     _record_checks(a, grid)
+    for name, passed, detail in training.clipping_checks(data_norm_clipping, bounds_clipping):
+        a.check(name, passed, detail)
     a.extra(_curve(points, baseline_accuracy, n_seeds))
     a.extra(_accuracy_table(points, baseline_accuracy))
     a.extra(_budget_table(points, n_seeds))
+    mechanism = _mechanism_table(epsilons, grid)
+    if mechanism is not None:
+        a.extra(mechanism)
     return DPUtilityResult(points, baseline_accuracy, seed_list, int(X_test.shape[0]))
 
 
@@ -261,3 +269,22 @@ def _budget_table(points, n_seeds: int) -> extras.Table:
     return extras.Table(f"Privacy budget ({_accountant_summary(points)})",
                         columns=["requested epsilon", "spent epsilon per model", "spent delta per model", "models",
                                  "composed epsilon (all models)", "composed delta (all models)"], rows=rows)
+
+
+def _mechanism_table(epsilons, grid) -> extras.Table | None:
+    """The numbers behind each epsilon's accounting, when the models state them (``accounting_``, e.g. Opacus')."""
+    rows = []
+    for epsilon, row in zip(epsilons, grid):
+        stated = [fit.accounting for fit in row if fit.accounting]
+        if not stated:
+            continue
+        first = stated[0]
+        spent = [e for fit in row for e, _ in fit.spent]
+        rows.append([epsilon, first.get("accountant"), first.get("noise_multiplier"), first.get("max_grad_norm"),
+                     first.get("sample_rate"), first.get("steps"), first.get("delta"),
+                     round(max(spent), 4) if spent else None])
+    if not rows:
+        return None
+    return extras.Table("DP mechanism per epsilon (as the models state it)",
+                        columns=["requested epsilon", "accountant", "noise multiplier", "clipping norm",
+                                 "sampling rate", "steps", "delta", "spent epsilon (max over seeds)"], rows=rows)
