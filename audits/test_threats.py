@@ -3,7 +3,7 @@ model extraction, attribute inference and universal perturbations (EU AI Act Art
 
 - Digits CNN (the paper's network, 8x8 variant): a backdoor planted with ART's pattern
   trigger in 5% of the training set, detected by ART's activation clustering; one
-  universal perturbation at eps 0.2 (pixel units) crafted on training images and
+  universal perturbation at eps 0.1 (pixel units) crafted on 128 training images and
   measured on the test images. The poisoned models train with the paper's recipe and go
   through the weight cache (fraction 0 is the standard model of the other audits).
 - FraudNet: a feature-value backdoor (3 bounced checks, 1,000 km from home: rare values of
@@ -19,7 +19,9 @@ model extraction, attribute inference and universal perturbations (EU AI Act Art
 - Label flipping on the FraudNet transactions, fraud relabelled as legitimate, with a
   logistic regression (cheap enough for three seeded repeats per fraction).
 
-Thresholds were set from measurements at --mlaudit-seed 0, with margin; the extraction
+Thresholds were set from measurements at --mlaudit-seed 0, with margin (fooling rate
+0.091 [0.069, 0.118], random perturbation 0.054; advantage 0.015 [0.007, 0.025];
+accuracy at 40% flipped fraud 0.872 [0.856, 0.887]); the extraction
 audits measure without a gate (how much fidelity is acceptable is the deployer's call
 on query limits), and the report shows their curves.
 """
@@ -75,9 +77,9 @@ def test_digits_cnn_backdoor_is_planted_by_5_percent_poison(mlaudit, digits, poi
 
 
 def test_digits_cnn_universal_perturbation(mlaudit, digits, digits_cnn):
-    """One perturbation of eps 0.2 (pixel units) for every test image: the paper's CNN keeps most answers."""
-    mlaudit.assert_universal_fooling_rate(digits_cnn, digits.X_test, digits.y_test, eps=0.2, clip=(0.0, 1.0),
-                                          X_craft=digits.X_train[:256], at_most=0.6)
+    """One perturbation of eps 0.1 (pixel units, the paper's FGSM eps) for every test image."""
+    mlaudit.assert_universal_fooling_rate(digits_cnn, digits.X_test, digits.y_test, eps=0.1, clip=(0.0, 1.0),
+                                          X_craft=digits.X_train[:128], at_most=0.2)
 
 
 def test_fraudnet_backdoor_lets_fraud_pass(mlaudit, transactions, poisoned_fraudnet):
@@ -96,8 +98,8 @@ def test_fraudnet_can_be_copied_from_its_labels(mlaudit, transactions, fraudnet)
     from reference_models.fraudnet import FraudNet
 
     result = mlaudit.model_extraction(fraudnet, transactions.X_train, thief_factory=lambda: FraudNet.for_data(
-        transactions.X_train), budgets=[50, 200, 1000], X_test=transactions.X_test, y_test=transactions.y_test,
-        epochs=15, learning_rate=0.01)
+        transactions.X_train), budgets=[100, 1000], X_test=transactions.X_test, y_test=transactions.y_test,
+        epochs=10, learning_rate=0.01)
     assert result.points[-1].fidelity.value >= result.points[0].fidelity.low
 
 

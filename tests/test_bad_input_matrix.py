@@ -129,6 +129,9 @@ THRESHOLDS = {
     "assert_equalized_odds": ("at_most", (0, 1)), "assert_disparate_impact": ("at_least", (0, 1)),
     "assert_dp_accuracy_floor": ("at_least", (0, 1)), "assert_membership_advantage": ("at_most", (-1, 1)),
     "assert_no_counterexample": ("at_most", (0, 1)), "assert_invariant": ("at_least", (0, 1)),
+    "assert_backdoor_success": ("at_most", (0, 1)), "assert_label_flip_accuracy": ("at_least", (0, 1)),
+    "assert_extraction_fidelity": ("at_most", (0, 1)), "assert_attribute_inference_advantage": ("at_most", (-1, 1)),
+    "assert_universal_fooling_rate": ("at_most", (0, 1)),
 }
 PASSING_THRESHOLD = {"at_least": 0.0, "at_most": 1.0}
 
@@ -150,6 +153,25 @@ def _dp(d: Data) -> dict:
     return dict(factory=dp_factory, X_train=d.X_train, y_train=d.y_train, X_test=d.X_test, y_test=d.y_test, seeds=2)
 
 
+def _poisoning(d: Data) -> dict:
+    return dict(model_factory=LogisticRegression(), X_train=d.X_train, y_train=d.y_train, X_test=d.X_test,
+                y_test=d.y_test)
+
+
+def _extraction(d: Data) -> dict:
+    return dict(victim=d.fitted, X_pool=d.X_train, thief_factory=LogisticRegression(), X_test=d.X_test, y_test=d.y_test)
+
+
+def _attribute_inference(d: Data) -> dict:
+    X = np.column_stack([d.X_test, d.groups_test == "a"]).astype(np.float64)
+    return dict(model=LogisticRegression().fit(X, d.y_test), X=X, y=d.y_test, sensitive_column=4)
+
+
+def _universal(d: Data) -> dict:
+    X_craft = np.random.default_rng(2).uniform(0.0, 1.0, size=(20, 4)).astype(np.float32)
+    return dict(model=d.net, X=d.X_net, y=d.y_net, eps=0.1, clip=(0.0, 1.0), X_craft=X_craft, epochs=1)
+
+
 def _membership(d: Data) -> dict:
     return dict(model=d.fitted, X_train=d.X_train, y_train=d.y_train, X_holdout=d.X_test, y_holdout=d.y_test)
 
@@ -166,6 +188,14 @@ VALID: dict[str, Callable[[Data], dict]] = {
     "dp_utility": lambda d: {**_dp(d), "epsilons": [1.0]},
     "assert_dp_accuracy_floor": lambda d: {**_dp(d), "epsilon": 1.0},
     **{name: _membership for name in MEMBERSHIP},
+    **{name: lambda d: {**_poisoning(d), "trigger": {0: 1.0}, "target_class": 0, "poison_fractions": [0.0, 0.05]}
+       for name in ("backdoor", "assert_backdoor_success")},
+    "label_flip_curve": lambda d: {**_poisoning(d), "fractions": [0.0, 0.1], "repeats": 2},
+    "assert_label_flip_accuracy": lambda d: {**_poisoning(d), "fraction": 0.1, "repeats": 2},
+    "model_extraction": lambda d: {**_extraction(d), "budgets": [50]},
+    "assert_extraction_fidelity": lambda d: {**_extraction(d), "budget": 50},
+    **{name: _attribute_inference for name in ("attribute_inference", "assert_attribute_inference_advantage")},
+    **{name: _universal for name in ("universal_perturbation", "assert_universal_fooling_rate")},
     "feature_range": lambda d: dict(X_train=d.X_train),
     "sample_outcomes": lambda d: dict(model=d.net, X=d.X_net, y=d.y_net, attack=mla.FGSM(eps=0.1), clip=(0.0, 1.0)),
     "make_attack": lambda d: dict(name="fgsm", eps=0.1),

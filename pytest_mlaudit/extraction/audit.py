@@ -88,9 +88,9 @@ def assert_extraction_fidelity(victim, X_pool, *, thief_factory, budget: int, at
                                epochs: int = 10, batch_size: int = 64, learning_rate: float = 1e-3,
                                policy: str | None = None, requirement=None) -> ExtractionResult:
     """Measure as :func:`model_extraction` does and gate the thief's fidelity at ``budget`` (added to ``budgets``)."""
-    budget = _budget(budget, "budget")
-    budgets = tuple(sorted({*(_budgets(budgets) if budgets is not None else ()), budget}))
     with audit("extraction", f"extraction fidelity at {budget} queries", requirement=requirement) as a:
+        budget = _budget(budget, "budget")
+        budgets = tuple(sorted({*(_budgets(budgets) if budgets is not None else ()), budget}))
         a.gate(metric_name("fidelity", budget), at_most=at_most, policy=policy, requirement=requirement,
                bounds=(0.0, 1.0))
         a.params["gated_budget"] = budget

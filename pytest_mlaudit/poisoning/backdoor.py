@@ -103,13 +103,13 @@ def assert_backdoor_success(model_factory, X_train, y_train, X_test, y_test, *, 
     when missing. ``poison_fractions`` defaults to ``(0.0, fraction)``, or to the
     defaults of :func:`backdoor` when ``fraction`` is not given either.
     """
-    fractions = _fractions(poison_fractions if poison_fractions is not None
-                           else DEFAULT_FRACTIONS if fraction is None else (0.0, fraction))
-    if fraction is not None:
-        fraction = _fraction(fraction, "fraction")
-        fractions = tuple(sorted({*fractions, fraction}))
-    gated = fractions[-1] if fraction is None else fraction
     with audit("poisoning", f"backdoor success (target class {target_class})", requirement=requirement) as a:
+        fractions = _fractions(poison_fractions if poison_fractions is not None
+                               else DEFAULT_FRACTIONS if fraction is None else (0.0, fraction))
+        if fraction is not None:
+            fraction = _fraction(fraction, "fraction")
+            fractions = tuple(sorted({*fractions, fraction}))
+        gated = fractions[-1] if fraction is None else fraction
         a.gate(metric_name("attack_success_rate", gated), at_most=at_most, policy=policy, requirement=requirement,
                bounds=(0.0, 1.0))
         a.params["gated_fraction"] = gated

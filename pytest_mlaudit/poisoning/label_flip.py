@@ -78,9 +78,10 @@ def assert_label_flip_accuracy(model_factory, X_train, y_train, X_test, y_test, 
 
     ``fractions`` defaults to ``(0.0, fraction)``: the clean model beside the gated one.
     """
-    fraction = _fraction(fraction, "fraction")
-    fractions = tuple(sorted({*(_fractions(fractions, "fractions") if fractions is not None else (0.0,)), fraction}))
     with audit("poisoning", f"label-flip accuracy ({mode})", requirement=requirement) as a:
+        fraction = _fraction(fraction, "fraction")
+        fractions = tuple(sorted({*(_fractions(fractions, "fractions") if fractions is not None else (0.0,)),
+                                  fraction}))
         a.gate(metric_name("accuracy", fraction), at_least=at_least, policy=policy, requirement=requirement,
                bounds=(0.0, 1.0))
         a.params["gated_fraction"] = fraction
