@@ -24,7 +24,6 @@ from dataclasses import replace
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "audits"))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import pytest_mlaudit as mla  # noqa: E402

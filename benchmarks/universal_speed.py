@@ -60,7 +60,7 @@ def main(repeats: int = 2):
     X_craft, X_test = digits.X_train[:256], digits.X_test
     times = {"native SGD-UAP": [], "ART UniversalPerturbation (fgsm)": []}
     rates = {}
-    for label, craft in (("native SGD-UAP", native), ("ART UniversalPerturbation (fgsm)", art)):
+    for craft in (native, art):
         np.random.seed(0)
         craft(model, X_craft, X_test)  # warm-up: imports, first calls
     for _ in range(repeats):

@@ -6,7 +6,6 @@ from extras import need
 
 need("diffprivlib")
 
-import pytest_mlaudit as mla  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:scipy.optimize.*L-BFGS-B:DeprecationWarning")
 
