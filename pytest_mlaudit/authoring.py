@@ -373,7 +373,12 @@ def audit(category: str, name: str, *, model: Any = None, data: Any = None, para
         raise
     record.outcome = "failed" if misses else "passed"
     record.duration_s = time.perf_counter() - start
+    record = record.made_jsonable()
     _deliver(record)
+    if record.outcome == "error":  # a value with no JSON form: the record names the field
+        failure = UnrecordableValue(record.error)
+        _raised_by_audit(failure)
+        raise failure
     if misses:
         failure = AssertionError("\n".join(misses))
         _raised_by_audit(failure)

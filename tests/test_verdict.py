@@ -181,8 +181,9 @@ def test_a_value_with_no_json_form_becomes_an_error_audit_naming_the_field(proje
                 a.metric("accuracy", mla.proportion(9, 10))
     ''')
     result, document = run(project, "-n", "2", subprocess_=True)
+    result.assert_outcomes(failed=1)
     (audit,) = document["audits"]
-    assert audit["outcome"] == "error" and "params.estimator" in audit["error"]
+    assert audit["outcome"] == "error" and "params.estimator" in audit["error"] and not audit["handled"]
     assert document["summary"]["verdict"] == "FAIL"
 
 
