@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     # robustness (evasion)
     **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
+    "APGD": "robustness.apgd",
+    "AutoAttack": "robustness.autoattack",
     "make_attack": "robustness.registry",
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness", "sample_outcomes"),
                     "robustness.audit"),

@@ -11,8 +11,10 @@ import inspect
 from typing import Any
 
 from ..session import plugin_hook
+from .apgd import APGD
 from .art_attacks import CarliniWagnerL2, DeepFool, HopSkipJump, Square
 from .attacks import BIM, FGSM, PGD, RandomNoise, Transfer
+from .autoattack import AutoAttack
 
 
 def builtin_attacks() -> dict[str, type]:
@@ -27,6 +29,8 @@ def builtin_attacks() -> dict[str, type]:
         "deepfool": DeepFool,
         "hopskipjump": HopSkipJump,
         "square": Square,
+        "apgd": APGD,
+        "autoattack": AutoAttack,
     }
 
 
