@@ -12,9 +12,10 @@ from typing import Any
 
 from ..session import plugin_hook
 from .apgd import APGD
-from .art_attacks import CarliniWagnerL2, DeepFool, HopSkipJump, Square
+from .art_attacks import DeepFool, HopSkipJump, Square
 from .attacks import BIM, FGSM, PGD, RandomNoise, Transfer
 from .autoattack import AutoAttack
+from .cw import CarliniWagnerL2
 
 
 def builtin_attacks() -> dict[str, type]:
