@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "APGD": "robustness.apgd",
     "AutoAttack": "robustness.autoattack",
     "make_attack": "robustness.registry",
+    **dict.fromkeys(("TreeVerificationResult", "assert_verified_accuracy", "verify_trees"), "robustness.trees"),
     **dict.fromkeys(("CertifiedResult", "assert_certified_accuracy", "certified_accuracy"), "robustness.smoothing"),
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness", "sample_outcomes"),
                     "robustness.audit"),
