@@ -34,7 +34,7 @@ def checkpoints(n_iter: int) -> list[int]:
     """The iterations at which APGD may halve its step: ``ceil(p_j * n_iter)`` for the paper's ``p_j``."""
     points, previous, current = [], 0.0, 0.22
     while current <= 1:
-        points.append(math.ceil(current * n_iter))
+        points.append(math.ceil(round(current * n_iter, 9)))  # round: 0.57 * 100 is 57.000000000000007
         previous, current = current, current + max(current - previous - 0.03, 0.06)
     return sorted(set(point for point in points if 0 < point <= n_iter))
 
