@@ -31,7 +31,7 @@ from ..authoring import Audit, audit
 from ..dependencies import require
 from ..extras import Curve, Series
 from ..progress import Task
-from ..records import Estimate
+from ..records import Check, Estimate
 from ..stats import proportion
 
 GUARANTEE = ("randomized smoothing (Cohen et al. 2019): each certified sample keeps the smoothed classifier's "
@@ -52,6 +52,7 @@ class CertifiedResult:
     n_noise: int
     max_certifiable_radius: float
     radius_per_sample: tuple[float, ...]  # 0.0 where wrong or abstaining
+    checks: tuple[Check, ...] = ()
 
     def at(self, radius: float) -> Estimate:
         """Certified accuracy at ``radius`` (one of ``radii``)."""
@@ -161,7 +162,7 @@ def _certify(a: Audit, model, X, y, sigma, radii, n0, n, alpha, batch_size, devi
     a.metric("certified_accuracy",
              estimates[radii.index(gated_radius)] if gated_radius is not None else estimates[0])
     a.metric("abstention_rate", abstained)
-    a.check("radii within what n can certify", max(radii) <= reach,
+    reach_check = a.check("radii within what n can certify", max(radii) <= reach,
             f"with n={n:,} and alpha={alpha:g} no radius beyond {reach:.3g} can be certified (all draws agreeing); "
             f"largest radius asked: {max(radii):g}")
     a.extra(Curve(title=f"Certified accuracy (randomized smoothing, sigma={sigma:g}, alpha={alpha:g})",
@@ -170,7 +171,8 @@ def _certify(a: Audit, model, X, y, sigma, radii, n0, n, alpha, batch_size, devi
                                  [e.low for e in estimates], [e.high for e in estimates])]))
     return CertifiedResult(radii=radii, certified_accuracy=estimates, abstention_rate=abstained, sigma=sigma,
                            alpha=alpha, n=int(len(X)), n_noise=n, max_certifiable_radius=reach,
-                           radius_per_sample=tuple(float(r) if c else 0.0 for r, c in zip(radius, correct)))
+                           radius_per_sample=tuple(float(r) if c else 0.0 for r, c in zip(radius, correct)),
+                           checks=(reach_check,))
 
 
 def _radii(radii, gated_radius) -> tuple[float, ...]:
