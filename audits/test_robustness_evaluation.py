@@ -45,3 +45,16 @@ def test_adversarially_trained_cnn_resists_pgd(mlaudit, digits, digits_cnn_adver
     """FGSM training that only masked gradients would collapse here; the CNN keeps most of its accuracy."""
     mlaudit.assert_robust_accuracy(digits_cnn_adversarial, digits.X_test, digits.y_test,
                                    attack=mla.PGD(eps=0.1, steps=20), clip=(0.0, 1.0), at_least=0.75, strict=True)
+
+
+
+# AutoAttack (APGD-CE, APGD-T over 9 targets, Square) on the first 100 test digits: 100 APGD iterations as in
+# the paper, Square with 1,000 queries instead of 5,000 to keep the main job within its budget (recorded).
+# Measured at seed 0: standard CNN 0.32 [0.24, 0.42] (APGD-CE broke 62 of 94, APGD-T and Square none).
+AUTOATTACK = dict(eps=0.1, n_iter=100, square_queries=1000)
+AUTOATTACK_SAMPLES = 100
+
+
+def test_standard_cnn_falls_to_autoattack(mlaudit, digits, digits_cnn):
+    mlaudit.assert_robust_accuracy(digits_cnn, digits.X_test[:AUTOATTACK_SAMPLES], digits.y_test[:AUTOATTACK_SAMPLES],
+                                   attack=mla.AutoAttack(**AUTOATTACK), clip=(0.0, 1.0), at_most=0.45, strict=True)

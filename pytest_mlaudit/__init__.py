@@ -33,9 +33,14 @@ _EXPORTS: dict[str, str] = {
     # the model adapter contract, for attacks and adapters of other plugins and for adversarial training
     **dict.fromkeys(("Classifier", "as_classifier"), "adapters"),
     # robustness (evasion)
-    **dict.fromkeys(("CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
+    **dict.fromkeys(("DeepFool", "HopSkipJump", "Square"), "robustness.art_attacks"),
+    "CarliniWagnerL2": "robustness.cw",
     **dict.fromkeys(("BIM", "FGSM", "PGD", "RandomNoise", "Transfer"), "robustness.attacks"),
+    "APGD": "robustness.apgd",
+    "AutoAttack": "robustness.autoattack",
     "make_attack": "robustness.registry",
+    **dict.fromkeys(("TreeVerificationResult", "assert_verified_accuracy", "verify_trees"), "robustness.trees"),
+    **dict.fromkeys(("CertifiedResult", "assert_certified_accuracy", "certified_accuracy"), "robustness.smoothing"),
     **dict.fromkeys(("RobustnessResult", "assert_robust_accuracy", "feature_range", "robustness", "sample_outcomes"),
                     "robustness.audit"),
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),

@@ -164,8 +164,8 @@ def test_transfer_attack_crafts_on_the_surrogate_and_is_weaker_than_white_box():
 def test_carlini_wagner_and_deepfool_through_art_respect_their_eps_bound():
     _, _, X, y = digits()
     model = digits_mlp()
-    cw = mla.robustness(model, X[:20], y[:20], attack=mla.CarliniWagnerL2(eps=0.5, max_iter=10, binary_search_steps=2),
-                        clip=(0.0, 1.0), sanity_samples=8)
+    art_cw = mla.CarliniWagnerL2(eps=0.5, max_iter=10, binary_search_steps=2, implementation="art")
+    cw = mla.robustness(model, X[:20], y[:20], attack=art_cw, clip=(0.0, 1.0), sanity_samples=8)
     unbounded = mla.robustness(model, X[:20], y[:20], attack=mla.DeepFool(max_iter=20), clip=(0.0, 1.0), sanity_samples=8)
     bounded = mla.robustness(model, X[:20], y[:20], attack=mla.DeepFool(eps=0.3, max_iter=20), clip=(0.0, 1.0),
                              sanity_samples=8)

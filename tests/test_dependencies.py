@@ -57,7 +57,7 @@ def test_robustness_audits_without_torch(monkeypatch, call):
         call()
 
 
-@pytest.mark.parametrize("attack", [mla.CarliniWagnerL2, mla.DeepFool, mla.HopSkipJump, lambda: mla.Square(eps=0.1)],
+@pytest.mark.parametrize("attack", [lambda: mla.CarliniWagnerL2(implementation="art"), mla.DeepFool, mla.HopSkipJump, lambda: mla.Square(eps=0.1)],
                          ids=["CarliniWagnerL2", "DeepFool", "HopSkipJump", "Square"])
 def test_art_attacks_without_art(monkeypatch, attack):
     with expect(monkeypatch, "art", "adversarial-robustness-toolbox", "robustness"):

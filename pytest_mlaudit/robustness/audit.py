@@ -16,6 +16,7 @@ the robustness curves of :mod:`.curves`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from ..records import Check, Estimate, SanityChecked
 from ..stats import paired_difference, proportion
 from . import sanity
 from .attacks import FGSM
+from .autoattack import StageOutcome, metric_name, stage_outcomes, staged, stages_table
 from .protocol import describe_attack, is_attack, require_attack, run_attack
 
 SANITY_SAMPLES = 32
@@ -46,6 +48,7 @@ class RobustnessResult(SanityChecked):
     n: int
     attack: dict[str, Any]
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    stages: tuple[StageOutcome, ...] = ()  # an ensemble's (AutoAttack's) per-attack breakdown
 
 
 def robustness(model, X, y=None, *, attack, clip, batch_size: int = 256, device: str | None = None,
@@ -310,14 +313,37 @@ def _measure(a: Audit, model, X, y, attack, clip, batch_size, device, normalizat
                         "(X, y) batches")
     attack_params = describe_attack(attack)
     audited = prepare(a, model, X, y, clip, batch_size, device, normalization, attack_params, sanity_samples, strict)
-    clean_correct, (robust_correct,) = attack_outcomes(audited, [attack], attack_generator(a), a.name)
+    stages, left_out = staged(attack, audited.classifier, audited.X)
+    attacks = [stage.attack for stage in stages] or [attack]
+    clean_correct, outcomes = attack_outcomes(audited, attacks, attack_generator(a), a.name)
+    robust_correct = outcomes[-1]
     checks = run_checks(a, audited, attack, clean_correct, robust_correct, sanity_samples, strict)
     result = summarize(clean_correct, robust_correct, a.settings.confidence, attack_params, checks)
     for name in ("clean_accuracy", "robust_accuracy", "attack_success_rate", "accuracy_drop"):
         a.metric(name, getattr(result, name))
     a.outcomes("clean_accuracy", clean_correct)
     a.outcomes("robust_accuracy", robust_correct)
+    if stages:
+        result = _record_stages(a, result, stages, left_out, clean_correct, outcomes, strict)
     return result
+
+
+def _record_stages(a: Audit, result: RobustnessResult, stages, left_out, clean_correct, outcomes,
+                   strict: bool) -> RobustnessResult:
+    """An ensemble's breakdown: params, a table, a metric per attack and the ensemble's own sanity check."""
+    breakdown = stage_outcomes(stages, clean_correct, outcomes, a.settings.confidence)
+    a.params["stages"] = [{**describe_attack(stage.attack), "name": stage.name, "note": stage.note,
+                           "attacked": o.attacked, "broken": o.broken} for stage, o in zip(stages, breakdown)]
+    a.params["left_out"] = left_out
+    for o in breakdown:
+        a.metric(metric_name(o.name), o.robust_accuracy)
+    a.extra(stages_table(breakdown, result.clean_accuracy))
+    check = sanity.black_box_adds_little([(o.name, describe_attack(stage.attack).get("knowledge") == "black-box",
+                                           o.attacked, o.broken) for stage, o in zip(stages, breakdown)])
+    a.check(check.name, check.passed, check.detail)
+    if strict and not check.passed:
+        a.fail(f"{a.name}: sanity check '{check.name}' failed (strict=True): {check.detail}")
+    return dataclasses.replace(result, checks=(*result.checks, check), stages=tuple(breakdown))
 
 
 def summarize(clean_correct, robust_correct, confidence: float, attack: dict[str, Any], checks=()) -> RobustnessResult:

@@ -11,8 +11,11 @@ import inspect
 from typing import Any
 
 from ..session import plugin_hook
-from .art_attacks import CarliniWagnerL2, DeepFool, HopSkipJump, Square
+from .apgd import APGD
+from .art_attacks import DeepFool, HopSkipJump, Square
 from .attacks import BIM, FGSM, PGD, RandomNoise, Transfer
+from .autoattack import AutoAttack
+from .cw import CarliniWagnerL2
 
 
 def builtin_attacks() -> dict[str, type]:
@@ -27,6 +30,8 @@ def builtin_attacks() -> dict[str, type]:
         "deepfool": DeepFool,
         "hopskipjump": HopSkipJump,
         "square": Square,
+        "apgd": APGD,
+        "autoattack": AutoAttack,
     }
 
 

@@ -23,6 +23,7 @@ from .protocol import run_attack
 ZERO_GRADIENT_LIMIT = 0.10
 REFERENCE_STEPS = 10
 CHANCE_MARGIN = 0.10
+ENSEMBLE_REFERENCE_STEPS = 20
 
 
 def refuse_probabilities(logits: Any) -> None:
@@ -87,6 +88,8 @@ def evaluation_checks(classifier: Any, attack: dict[str, Any], x: Any, y: Any, a
         checks.append(iterative_beats_one_step(classifier, attack, x, y, survivors, clip, generator, eps, norm))
     if knowledge != "random":
         checks.append(attack_beats_noise(classifier, x, y, survivors, clip, generator, eps, norm))
+    if classifier.differentiable and attack.get("attack") == "AutoAttack":
+        checks.append(ensemble_beats_pgd(classifier, x, y, survivors, clip, generator, eps, norm))
     if classifier.differentiable and knowledge in ("black-box", "transfer"):
         checks.append(white_box_beats_black_box(classifier, x, y, survivors, clip, generator, eps, norm))
     return checks
@@ -158,3 +161,27 @@ def white_box_beats_black_box(classifier, x, y, survivors, clip, generator, eps,
     return Check("white-box at least as strong as black-box", passed,
                  f"on {len(x)} samples at eps={eps:g}: {white} survive white-box PGD-{REFERENCE_STEPS}, "
                  f"{survivors} survive the black-box attack")
+
+
+def ensemble_beats_pgd(classifier, x, y, survivors, clip, generator, eps, norm) -> Check:
+    """AutoAttack, the worst case of several attacks, leaves no more samples correct than PGD-20 alone."""
+    pgd = _survivors(_pgd(eps, norm, ENSEMBLE_REFERENCE_STEPS), classifier, x, y, clip, generator)
+    passed = survivors <= pgd + _slack(len(x))
+    return Check("AutoAttack at least as strong as PGD-20", passed,
+                 f"on {len(x)} samples at eps={eps:g}: {survivors} survive AutoAttack, "
+                 f"{pgd} survive PGD-{ENSEMBLE_REFERENCE_STEPS}")
+
+
+def black_box_adds_little(stages: list[tuple[str, bool, int, int]]) -> Check:
+    """In an ensemble, a black-box attack that breaks many samples the white-box ones missed points to
+    masked gradients (AutoAttack's own check on Square). ``stages``: (name, black_box, attacked, broken)."""
+    white = [name for name, black_box, _, _ in stages if not black_box]
+    found = [(name, attacked, broken) for name, black_box, attacked, broken in stages if black_box]
+    if not found:
+        return Check("black-box attack adds little after white-box", True,
+                     "no black-box attack ran after " + ", ".join(white))
+    passed = all(broken <= _slack(attacked) for _, attacked, broken in found)
+    detail = "; ".join(f"{name} broke {broken} of the {attacked} samples {' and '.join(white)} left correct"
+                       for name, attacked, broken in found)
+    return Check("black-box attack adds little after white-box", passed,
+                 detail + ("" if passed else ": gradient-based attacks missing them suggests masked gradients"))
