@@ -9,7 +9,7 @@ from scipy.stats import beta
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.tree import DecisionTreeClassifier
 
 import pytest_mlaudit as mla
@@ -75,7 +75,9 @@ def test_torch_models_are_scored_from_their_logits(noisy):
     expected = torch.nn.functional.cross_entropy(net(X), torch.as_tensor(y_train), reduction="none").detach().numpy()
     assert sample_losses(net, X_train, y_train) == pytest.approx(expected, rel=1e-5, abs=1e-6)
     result = mla.membership_inference(net, X_train, y_train, X_holdout, y_holdout)
-    assert 0.0 <= result.auc.value <= 1.0
+    holdout_losses = sample_losses(net, X_holdout, y_holdout)
+    labels = np.r_[np.ones(len(expected)), np.zeros(len(holdout_losses))]
+    assert result.auc.value == pytest.approx(roc_auc_score(labels, -np.r_[expected, holdout_losses]), abs=1e-6)
 
 
 def test_epsilon_bound_follows_jagielski_with_clopper_pearson_upper_rates():
@@ -112,7 +114,10 @@ def test_record_has_metrics_roc_curve_and_attack_description(noisy, memorizing_t
     assert set(record.metrics) == {"auc", "advantage", "tpr_at_1pct_fpr", "tpr_at_01pct_fpr", "empirical_epsilon"}
     assert record.params["attack"] == "loss threshold (Yeom et al. 2018)"
     roc = record.extras["curves"][0]["series"][0]
-    assert roc["x"][0] == 0.0 and roc["x"][-1] == 1.0 and roc["y"][-1] == 1.0
+    X_train, y_train, X_holdout, y_holdout = noisy
+    scores = -np.r_[sample_losses(memorizing_tree, X_train, y_train), sample_losses(memorizing_tree, X_holdout, y_holdout)]
+    fpr, tpr, _ = roc_curve(np.r_[np.ones(len(y_train)), np.zeros(len(y_holdout))], scores)
+    assert (roc["x"], roc["y"]) == (pytest.approx(list(fpr)), pytest.approx(list(tpr)))
 
 
 def test_same_run_seed_gives_identical_figures(noisy, memorizing_tree):
