@@ -93,11 +93,11 @@ def test_stratified_bootstrap_takes_the_quantiles_of_its_own_replicates_at_each_
 @pytest.mark.parametrize("policy", ["estimate", "lower", "upper"])
 @pytest.mark.parametrize("op", [">=", "<="])
 def test_gate_policies_read_the_bound_of_the_recorded_confidence(confidence, policy, op):
-    """0.86 lies inside the 80% interval of 45/50 and outside the 99% one: the level decides the lower gates."""
+    """Thresholds every 0.005 from 0.70 to 0.99 fall between the bounds of 45/50 at each level: the level decides."""
     low, high = proportion_confint(45, 50, alpha=1 - confidence, method="wilson")
     side = {(">=", "estimate"): 0.9, (">=", "lower"): low, (">=", "upper"): high,
             ("<=", "estimate"): 0.9, ("<=", "lower"): high, ("<=", "upper"): low}[op, policy]
-    for threshold in (0.80, 0.86, 0.88, 0.93, 0.97):
+    for threshold in np.round(np.arange(0.70, 0.99, 0.005), 3):
         expected = side >= threshold if op == ">=" else side <= threshold
         assert gate_passes(proportion(45, 50, confidence), op, threshold, policy) == expected, threshold
 
