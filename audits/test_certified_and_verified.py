@@ -18,7 +18,6 @@ a margin of about two interval half-widths.
 import numpy as np
 import pytest
 
-import pytest_mlaudit as mla
 
 pytestmark = pytest.mark.mlaudit(requirement="EU-AI-Act-Art15")
 

@@ -48,9 +48,16 @@ def post_processed(hiring, screening_model):
 
 
 def test_hiring_groups_and_their_intersections_are_measured(mlaudit, hiring, screening_model):
+    """Stated checks: the 4 group x age-band intersections partition the test split, and the intersections are at
+    least as disparate as either feature alone (their lowest selection rate is no higher, their highest no lower)."""
     test = hiring.test
     result = mlaudit.fairness(screening_model, test.X, test.y, sensitive_features=test.sensitive)
     assert len(result.groups) == 4
+    assert sum(group.size for group in result.groups) == result.n == len(test.y)
+    assert [fairness.features for fairness in result.by_feature] == [("group",), ("age_band",)]
+    for fairness in result.by_feature:
+        assert result.demographic_parity_ratio.value <= fairness.demographic_parity_ratio.value
+        assert result.demographic_parity_difference.value >= fairness.demographic_parity_difference.value
 
 
 def test_screening_model_breaks_the_four_fifths_rule_against_group_b(mlaudit, hiring, screening_model):
@@ -113,7 +120,12 @@ def test_adult_groups_by_sex_and_race_are_measured(mlaudit, adult):
     "Other"), so the record is marked suspect: many bootstrap resamples leave such a
     group without a positive sample, and the intersectional intervals are unreliable."""
     _, test, model = adult
-    mlaudit.fairness(model, test.X, test.y, sensitive_features=test.sensitive)
+    result = mlaudit.fairness(model, test.X, test.y, sensitive_features=test.sensitive)
+    assert len(result.groups) == 10
+    assert sum(group.size for group in result.groups) == result.n == len(test.y)
+    assert mlaudit.records[-1].suspect
+    for fairness in result.by_feature:
+        assert result.demographic_parity_ratio.value <= fairness.demographic_parity_ratio.value
 
 
 def test_adult_model_selects_women_at_under_half_the_rate_of_men(mlaudit, adult):

@@ -36,8 +36,10 @@ MODELS = ("standard", "adversarial")
 # 3.2% / 17.2%, PGD-20 on PGD_IMAGES 0.0% / 1.0%; docs/cifar10_reproduction.md has all 10,000 test images).
 CLEAN_AT_LEAST = {"standard": 0.75, "adversarial": 0.75}
 CLAMP_ONLY_AT_MOST = {"standard": 0.45, "adversarial": 0.70}
-PIXEL_FGSM_AT_MOST = {"standard": 0.20, "adversarial": 0.40}
-FGSM_8_AT_MOST = {"standard": 0.10, "adversarial": 0.30}
+# The standard model is gated from above (it falls), the adversarially trained one from below (what its training
+# bought): each model misses the other's gate, so swapping the two fails both tests.
+PIXEL_FGSM_GATE = {"standard": {"at_most": 0.20}, "adversarial": {"at_least": 0.20}}
+FGSM_8_GATE = {"standard": {"at_most": 0.10}, "adversarial": {"at_least": 0.12}}
 PGD_8_AT_MOST = {"standard": 0.05, "adversarial": 0.10}
 
 
@@ -117,7 +119,7 @@ def test_paper_fgsm_in_pixel_space(mlaudit, reproduction, name):
     model = _model(reproduction, name)
     X, y = _test_set(reproduction)
     mlaudit.assert_robust_accuracy(model, X, y, attack=NormalizedFGSM(PAPER_EPS), clip=(0.0, 1.0),
-                                   at_most=PIXEL_FGSM_AT_MOST[name])
+                                   **PIXEL_FGSM_GATE[name])
     mlaudit.published("robust_accuracy", PUBLISHED[name]["paper_fgsm"], PAPER, note=NOTE_PIXEL)
 
 
@@ -129,12 +131,17 @@ def test_standard_setting_fgsm_8_255(mlaudit, reproduction, name):
     model = _model(reproduction, name)
     X, y = _test_set(reproduction)
     mlaudit.assert_robust_accuracy(model, X, y, attack=mla.FGSM(eps=STANDARD_EPS), clip=(0.0, 1.0),
-                                   at_most=FGSM_8_AT_MOST[name])
+                                   **FGSM_8_GATE[name])
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_standard_setting_pgd20_8_255(mlaudit, reproduction, name, mlaudit_settings):
-    """(c) PGD-20 at 8/255 (step 2/255, random start) on a seeded subset: no FGSM-trained CNN survives it."""
+    """(c) PGD-20 at 8/255 (step 2/255, random start) on a seeded subset: no FGSM-trained CNN survives it.
+
+    This gate does not tell the two models apart, and is not meant to: 0.0% and 1.0% of
+    300 images are within each other's intervals; it states that one-step adversarial
+    training bought no robustness to the iterative attack.
+    """
     from reference_models.cifar10_paper import PGD_STEP, STANDARD_EPS, seeded_subset
 
     model = _model(reproduction, name)

@@ -7,7 +7,7 @@ scaling of LogisticRegression. The curve therefore extends down to epsilon 0.01,
 where accuracy really falls. Every DP figure is over 20 seeds derived from
 ``--mlaudit-seed``.
 
-Measured (seed 0): mean accuracy 1.00 at epsilon 10 and 60, 0.99 at 3, about 0.5-0.7
+Measured (seed 0): mean accuracy 1.00 at epsilon 10 and 60, 0.99 at 3 (p05 0.91), about 0.5-0.7
 at 1 and below (at epsilon 1 diffprivlib's unregularized intercept diverges in some
 runs, which then predict one class: the curve is not monotone there). Membership
 inference finds no signal on Iris for either model (AUC about 0.5): setosa is
@@ -69,9 +69,15 @@ def test_dp_logistic_regression_keeps_accuracy_at_paper_epsilon(mlaudit, iris, e
 
 
 def test_dp_logistic_regression_p05_floor_at_epsilon_3(mlaudit, iris):
-    """95% of DP trainings at epsilon 3 stay above 0.8 (measured p05 0.93-0.95)."""
+    """95% of DP trainings at epsilon 3 stay above 0.8, with 95% confidence.
+
+    The gate is on the lower end of the p05's distribution-free interval, which needs
+    at least 72 trainings to exist (with 20, the lower end is 0 and the point p05
+    would claim more than the runs show). With 80 seeds the lower end is the worst
+    run. Measured (seed 0): p05 0.910 [0.867, 0.956].
+    """
     mlaudit.assert_dp_accuracy_floor(paper.dp_model, iris.X_train, iris.y_train, iris.X_test, iris.y_test,
-                                     epsilon=3.0, at_least=0.80, seeds=20, statistic="p05")
+                                     epsilon=3.0, at_least=0.80, seeds=80, statistic="p05", policy="lower")
 
 
 def test_privacy_utility_curve_falls_at_small_epsilon(mlaudit, iris):
@@ -85,8 +91,14 @@ def test_privacy_utility_curve_falls_at_small_epsilon(mlaudit, iris):
 
 @pytest.mark.parametrize("name", ["non-private", "DP epsilon=10", "DP epsilon=1"])
 def test_membership_inference_advantage_is_small(mlaudit, iris, trained_pair, name):
+    """The interval's high end stays below 0.3: with Iris's few rows, about as tight as a gate can be.
+
+    Measured (seed 0): advantage 0.02 [-0.18, 0.25] (non-private), -0.04 [-0.19, 0.17]
+    (epsilon 10), -0.30 [-0.50, -0.06] (epsilon 1); the interval is about 0.43 wide, so
+    a model whose measured advantage reaches about 0.1 fails.
+    """
     result = mlaudit.assert_membership_advantage(trained_pair[name], iris.X_train, iris.y_train,
-                                                 iris.X_test, iris.y_test, at_most=0.35)
+                                                 iris.X_test, iris.y_test, at_most=0.3, policy="lower")
     assert result.auc.value <= 0.7
 
 

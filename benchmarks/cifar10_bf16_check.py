@@ -1,13 +1,17 @@
 """Does bf16 autocast + channels-last training follow the float32 loss curve? (CIFAR-10, paper CNN)
 
-    python benchmarks/cifar10_bf16_check.py /tmp/cifar10 [STEPS]
+    python benchmarks/cifar10_bf16_check.py /tmp/cifar10 [STEPS] [REPEATS]
 
 Trains the paper's CNN for STEPS batches (default 100) from the same seed and the same
 batch order, once in float32 and once as ``reference_models.cifar10_paper`` trains
 (bf16 autocast, channels-last), and prints both running mean losses and the time per
 step. The reproduction's evaluation is float32 either way; this checks only that the
-cheaper training learns the same.
+cheaper training learns the same. Both modes first train a few steps as a warm-up;
+then they run interleaved (float32, bf16, float32, bf16 ...) REPEATS times (default 2),
+one thread each, and the time per step is the median.
 """
+
+import statistics
 
 import sys
 import time
@@ -34,15 +38,24 @@ def run(split, steps, speed):
 def main():
     root = sys.argv[1]
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 2
     split = load_cifar10(root, n_test=0)
     every = max(steps // 5, 1)
-    fp32, fp32_s = run(split, steps, Speed(log_every=every))
-    bf16, bf16_s = run(split, steps, Speed(bf16=True, channels_last=True, log_every=every))
+    modes = {"float32": Speed(log_every=every), "bf16": Speed(bf16=True, channels_last=True, log_every=every)}
+    for speed in modes.values():
+        run(split, 5, speed)  # warm-up
+    losses, seconds = {}, {name: [] for name in modes}
+    for _ in range(repeats):
+        for name, speed in modes.items():
+            losses[name], per_step = run(split, steps, speed)
+            seconds[name].append(per_step)
+    fp32, bf16 = losses["float32"], losses["bf16"]
+    fp32_s, bf16_s = statistics.median(seconds["float32"]), statistics.median(seconds["bf16"])
     print(f"running mean loss every {every} steps (seed 0, same batches, 1 thread)")
     print("step   float32   bf16+channels_last   difference")
     for i, (a, b) in enumerate(zip(fp32, bf16)):
         print(f"{(i + 1) * every:4d}   {a:7.4f}   {b:7.4f}              {b - a:+.4f}")
-    print(f"time per step: float32 {fp32_s:.3f} s, bf16+channels_last {bf16_s:.3f} s, ratio {fp32_s / bf16_s:.2f}x")
+    print(f"median time per step over {repeats} interleaved runs: float32 {fp32_s:.3f} s, bf16+channels_last {bf16_s:.3f} s, ratio {fp32_s / bf16_s:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
 """AutoAttack: the ensemble, its per-attack breakdown in the audit, what runs for binary models, its checks,
 and torchattacks' AutoAttack attacks as the reference."""
 
-import numpy as np
 import pytest
 from extras import need
 

@@ -7,8 +7,12 @@ from sklearn.linear_model import LogisticRegression
 from pytest_mlaudit.estimators import require_fitted
 
 
-def test_a_fitted_model_passes():
-    require_fitted(LogisticRegression().fit(np.eye(2), [0, 1]), "fit it")
+def test_the_same_model_is_refused_before_fitting_and_passes_after():
+    model = LogisticRegression()
+    with pytest.raises(ValueError, match="is not fitted"):
+        require_fitted(model, "fit it")
+    model.fit(np.eye(2), [0, 1])
+    assert require_fitted(model, "fit it") is None
 
 
 def test_an_unfitted_model_is_refused_naming_the_argument_and_the_remedy():

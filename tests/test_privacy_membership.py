@@ -75,7 +75,9 @@ def test_torch_models_are_scored_from_their_logits(noisy):
     expected = torch.nn.functional.cross_entropy(net(X), torch.as_tensor(y_train), reduction="none").detach().numpy()
     assert sample_losses(net, X_train, y_train) == pytest.approx(expected, rel=1e-5, abs=1e-6)
     result = mla.membership_inference(net, X_train, y_train, X_holdout, y_holdout)
-    assert 0.0 <= result.auc.value <= 1.0
+    holdout_losses = sample_losses(net, X_holdout, y_holdout)
+    labels = np.r_[np.ones(len(expected)), np.zeros(len(holdout_losses))]
+    assert result.auc.value == pytest.approx(roc_auc_score(labels, -np.r_[expected, holdout_losses]), abs=1e-6)
 
 
 def test_epsilon_bound_follows_jagielski_with_clopper_pearson_upper_rates():

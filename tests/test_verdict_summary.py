@@ -1,0 +1,144 @@
+"""The run's verdict and summary counts, decided from records and run facts directly (no pytest run).
+
+``tests/test_verdict.py`` drives whole runs through pytester; these cases pin each
+rule of :func:`pytest_mlaudit.verdict.summarize` and :class:`RunFacts` on hand-built
+inputs, so that a change to one rule fails a named test within milliseconds.
+"""
+
+import pytest
+
+from pytest_mlaudit.records import AuditRecord, Check, Gate
+from pytest_mlaudit.verdict import RunFacts, summarize
+
+
+def gate(passed: bool, metric: str = "recall") -> Gate:
+    return Gate(metric, ">=", 0.8, 0.85 if passed else 0.7, 0.6, 0.9, "estimate", passed, ())
+
+
+def record(*gates: Gate, nodeid: str = "t.py::test_a", outcome: str | None = None, handled: bool = False,
+           suspect: bool = False) -> AuditRecord:
+    if outcome is None:
+        outcome = "failed" if any(not g.passed for g in gates) else "passed"
+    checks = [Check("deterministic", not suspect, "")]
+    return AuditRecord(nodeid=nodeid, category="imbalance", name="a", outcome=outcome, gates=list(gates),
+                       checks=checks, handled=handled, error="boom" if outcome == "error" else None)
+
+
+def test_every_gate_passed_is_a_pass_with_every_count():
+    summary = summarize([record(gate(True), gate(True), nodeid="t.py::test_a"), record(gate(True), nodeid="t.py::test_b")])
+    assert summary == {"verdict": "PASS", "reasons": [], "audits": 2,
+                       "outcomes": {"passed": 2, "failed": 0, "error": 0}, "handled": 0, "gates": 3,
+                       "gates_failed": 0, "suspect": 0, "tests": 2, "tests_failed_outside_audits": 0}
+
+
+def test_one_missed_gate_fails_the_run_and_is_counted():
+    summary = summarize([record(gate(True), gate(False), nodeid="t.py::test_a"), record(gate(True), nodeid="t.py::test_b")])
+    assert summary["verdict"] == "FAIL"
+    assert summary["reasons"] == ["1 gate(s) missed"]
+    assert (summary["gates"], summary["gates_failed"], summary["outcomes"]["failed"]) == (3, 1, 1)
+
+
+def test_an_errored_audit_fails_the_run_with_its_count():
+    summary = summarize([record(outcome="error"), record(outcome="error"), record(gate(True))])
+    assert summary["verdict"] == "FAIL"
+    assert summary["reasons"] == ["2 audit(s) errored"]
+    assert summary["outcomes"] == {"passed": 1, "failed": 0, "error": 2}
+
+
+def test_a_handled_failure_is_shown_counted_apart_and_does_not_fail_the_run():
+    summary = summarize([record(gate(False), nodeid="t.py::test_a", handled=True), record(gate(True), nodeid="t.py::test_b")])
+    assert summary["verdict"] == "PASS"
+    assert (summary["audits"], summary["handled"], summary["gates"], summary["gates_failed"]) == (2, 1, 1, 0)
+    assert summary["outcomes"] == {"passed": 1, "failed": 0, "error": 0}
+
+
+def test_a_test_failing_outside_its_audits_fails_the_run():
+    run = RunFacts(failed_tests=[{"nodeid": "t.py::test_a", "when": "call", "message": "assert 1 == 2"}])
+    summary = summarize([record(gate(True))], run)
+    assert summary["verdict"] == "FAIL"
+    assert summary["reasons"] == ["1 test(s) failed outside their audits"]
+    assert summary["tests_failed_outside_audits"] == 1
+
+
+def test_every_kind_of_failure_is_listed_in_order():
+    run = RunFacts(failed_tests=[{"nodeid": "t.py::test_c", "when": "call", "message": "x"}])
+    summary = summarize([record(gate(False), nodeid="t.py::test_a"), record(nodeid="t.py::test_b", outcome="error")], run)
+    assert summary["reasons"] == ["1 gate(s) missed", "1 audit(s) errored", "1 test(s) failed outside their audits"]
+
+
+def test_no_records_and_a_clean_run_say_no_audits():
+    summary = summarize([], RunFacts(exit_status=0, tests={"passed": 3}))
+    assert summary["verdict"] == "NO AUDITS"
+    assert summary["reasons"] == ["no audit was measured"]
+    assert (summary["audits"], summary["gates"], summary["tests"]) == (0, 0, 0)
+
+
+def test_no_records_and_a_failed_test_is_a_failure_not_no_audits():
+    run = RunFacts(failed_tests=[{"nodeid": "t.py::test_a", "when": "call", "message": "x"}])
+    assert summarize([], run)["verdict"] == "FAIL"
+
+
+@pytest.mark.parametrize("facts, reason", [
+    (RunFacts(collection_errors=[{"nodeid": "t.py", "message": "SyntaxError"}]), "1 collection error(s): t.py"),
+    (RunFacts(collection_errors=[{"nodeid": "", "message": "x"}]), "1 collection error(s): (session)"),
+    (RunFacts(interrupted="KeyboardInterrupt"), "interrupted: KeyboardInterrupt"),
+    (RunFacts(internal_error="boom"), "internal error: boom"),
+    (RunFacts(crashed=[{"nodeid": "t.py::test_b"}]), "1 test(s) crashed their worker: t.py::test_b"),
+    (RunFacts(not_run=["t.py::test_b", "t.py::test_c"]), "2 test(s) did not run: t.py::test_b, t.py::test_c"),
+])
+def test_an_unfinished_run_is_incomplete_even_with_a_missed_gate(facts, reason):
+    summary = summarize([record(gate(False))], facts)
+    assert summary["verdict"] == "INCOMPLETE"
+    assert summary["reasons"] == [reason, "1 gate(s) missed"]
+
+
+def test_an_unfinished_run_that_measured_nothing_is_incomplete():
+    assert summarize([], RunFacts(interrupted="SIGTERM"))["verdict"] == "INCOMPLETE"
+
+
+def test_long_lists_of_unfinished_tests_name_five_and_elide_the_rest():
+    facts = RunFacts(not_run=[f"t.py::test_{k}" for k in range(7)],
+                     collection_errors=[{"nodeid": f"m{k}.py"} for k in range(6)],
+                     crashed=[{"nodeid": f"t.py::c{k}"} for k in range(6)])
+    reasons = facts.incomplete_reasons()
+    assert reasons[0] == "6 collection error(s): m0.py, m1.py, m2.py, m3.py, m4.py"
+    assert reasons[1] == "6 test(s) crashed their worker: t.py::c0, t.py::c1, t.py::c2, t.py::c3, t.py::c4"
+    assert reasons[2] == "7 test(s) did not run: t.py::test_0, t.py::test_1, t.py::test_2, t.py::test_3, t.py::test_4 ..."
+    assert RunFacts(not_run=["a", "b", "c", "d", "e"]).incomplete_reasons() == ["5 test(s) did not run: a, b, c, d, e"]
+
+
+def test_a_clean_run_has_no_incomplete_reasons():
+    assert RunFacts(exit_status=0, tests={"passed": 2}).incomplete_reasons() == []
+
+
+def test_suspect_audits_and_distinct_tests_are_counted():
+    records = [record(gate(True), nodeid="t.py::test_a", suspect=True), record(gate(True), nodeid="t.py::test_a"),
+               record(gate(True), nodeid="t.py::test_b", suspect=True, handled=True)]
+    summary = summarize(records)
+    assert (summary["suspect"], summary["tests"], summary["audits"]) == (1, 2, 3)
+
+
+def test_merged_shards_add_counts_and_keep_everything_that_went_wrong():
+    first = RunFacts(exit_status=0, tests={"passed": 2, "failed": 1}, failed_tests=[{"nodeid": "a"}],
+                     not_run=["x"], collection_errors=[{"nodeid": "c"}])
+    second = RunFacts(exit_status=1, tests={"passed": 3}, crashed=[{"nodeid": "b"}], interrupted="SIGTERM",
+                      internal_error="boom", failed_tests=[{"nodeid": "d"}])
+    merged = RunFacts.merged([first, second, RunFacts()])
+    assert merged.tests == {"passed": 5, "failed": 1}
+    assert merged.failed_tests == [{"nodeid": "a"}, {"nodeid": "d"}]
+    assert (merged.not_run, merged.collection_errors, merged.crashed) == (["x"], [{"nodeid": "c"}], [{"nodeid": "b"}])
+    assert (merged.interrupted, merged.internal_error, merged.exit_status) == ("SIGTERM", "boom", 1)
+
+
+def test_merged_exit_status_is_the_worst_and_none_when_no_shard_had_one():
+    assert RunFacts.merged([RunFacts(exit_status=2), RunFacts(exit_status=1)]).exit_status == 2
+    assert RunFacts.merged([RunFacts(), RunFacts()]).exit_status is None
+    first_interrupt = RunFacts.merged([RunFacts(interrupted="first"), RunFacts(interrupted="second")])
+    assert first_interrupt.interrupted == "first"
+
+
+def test_run_facts_round_trip_through_a_dict_and_ignore_unknown_keys():
+    facts = RunFacts(exit_status=1, tests={"passed": 1}, not_run=["t.py::test_b"], interrupted="SIGTERM")
+    assert RunFacts.from_dict(facts.to_dict()) == facts
+    assert RunFacts.from_dict({"exit_status": 3, "future_field": 1}) == RunFacts(exit_status=3)
+    assert RunFacts.from_dict(None) == RunFacts()
