@@ -16,11 +16,7 @@ linearly separable, so the non-private model does not overfit individual rows.
 
 import pytest
 
-from pytest_mlaudit.dependencies import available
-
-if not available("diffprivlib"):
-    pytest.skip('the privacy study trains diffprivlib models: pip install "pytest-mlaudit[privacy]"',
-                allow_module_level=True)
+pytest.importorskip("diffprivlib", reason='the privacy study trains diffprivlib models: pip install "pytest-mlaudit[privacy]"')
 
 from reference_models import iris_privacy as paper
 
