@@ -14,13 +14,9 @@ inference finds no signal on Iris for either model (AUC about 0.5): setosa is
 linearly separable, so the non-private model does not overfit individual rows.
 """
 
-import importlib.util
-
 import pytest
 
-if importlib.util.find_spec("diffprivlib") is None:
-    pytest.skip('the privacy study trains diffprivlib models: pip install "pytest-mlaudit[privacy]"',
-                allow_module_level=True)
+pytest.importorskip("diffprivlib", reason='the privacy study trains diffprivlib models: pip install "pytest-mlaudit[privacy]"')
 
 from reference_models import iris_privacy as paper
 
