@@ -392,8 +392,8 @@ class ReportController:
         self.session.run.crashed.append({"nodeid": crashitem, "message": _failure_message(report)})
         self.outcomes[crashitem] = "crashed"
 
-    def pytest_collection_modifyitems(self, items) -> None:
-        self.collected.update(item.nodeid for item in items)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collected.update(item.nodeid for item in session.items)  # after -k / -m deselection
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:

@@ -306,3 +306,18 @@ def test_an_unknown_marker_keyword_is_an_error_naming_the_allowed_one(project):
     result = project.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*@pytest.mark.mlaudit takes only requirement=*requirment*"])
+
+
+def test_tests_deselected_with_k_are_not_tests_that_did_not_run(project):
+    project.makepyfile(test_two='''
+        from audit_helpers import measured
+
+        def test_chosen():
+            measured()
+
+        def test_left_out():
+            measured()
+    ''')
+    result, document = run(project, "-k", "chosen")
+    result.assert_outcomes(passed=1, deselected=1)
+    assert (document["summary"]["verdict"], document["run"]["not_run"]) == ("PASS", [])
