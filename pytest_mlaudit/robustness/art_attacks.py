@@ -127,8 +127,8 @@ def _optional_eps(eps: float | None, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class CarliniWagnerL2:
-    """Carlini & Wagner's L2 attack (ART ``CarliniL2Method``), untargeted; optionally bounded by ``eps``."""
+class ArtCarliniWagnerL2:
+    """Carlini & Wagner's L2 attack through ART's ``CarliniL2Method`` (``CarliniWagnerL2(implementation="art")``)."""
 
     eps: float | None = None
     confidence: float = 0.0

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .art_attacks import CarliniWagnerL2 as ArtCarliniWagnerL2
+from .art_attacks import ArtCarliniWagnerL2
 
 IMPLEMENTATIONS = ("native", "art")
 ADAM_BETAS = (0.9, 0.999)
