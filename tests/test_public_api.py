@@ -1,9 +1,11 @@
-"""The reference models, audit files and benchmarks use only the public API of pytest_mlaudit.
+"""The reference models and the audit files use only the public API of pytest_mlaudit.
 
 Public: ``import pytest_mlaudit`` (as anything), ``from pytest_mlaudit import <name>``
 for a name of ``pytest_mlaudit.__all__`` (or the ``extras`` module), and
 ``from pytest_mlaudit.extras import ...``. Anything else is reaching into internals
 that may change without notice, which is what a user copying these files would learn.
+(The benchmarks are the maintainers' measurements of the package's own pieces, such as
+the report's rendering, and may import them.)
 """
 
 import ast
@@ -14,7 +16,7 @@ import pytest
 import pytest_mlaudit
 
 ROOT = Path(__file__).resolve().parent.parent
-USERS = ("reference_models", "audits", "benchmarks")
+USERS = ("reference_models", "audits")
 PUBLIC_MODULES = ("pytest_mlaudit.extras",)
 
 
