@@ -435,7 +435,7 @@ def test_bad_regression_options_are_usage_errors(pytester, option, message):
 
 def test_a_baseline_of_another_seed_is_warned_about_and_compared_unpaired(accepted):
     result = accepted.runpytest("--mlaudit-baseline=main.json", "--mlaudit-seed=5", "--mlaudit-json=new.json")
-    result.assert_outcomes(passed=1, warnings=1)
+    assert result.parseoutcomes()["passed"] == 1  # other warnings of the environment may join the seed's
     result.stdout.fnmatch_lines(["*BaselineWarning: the baseline *main.json was run with seed 0, this run with seed 5*"])
     change = json.loads((accepted.path / "new.json").read_text())["baseline"]["changes"][0]
     assert change["method"] == "independent (Newcombe, two proportions)"

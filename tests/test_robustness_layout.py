@@ -27,8 +27,8 @@ def test_native_and_art_attacks_import_neither_each_other_nor_the_registry():
 def test_the_registry_names_every_built_in_attack():
     from pytest_mlaudit.robustness.registry import builtin_attacks
 
-    assert sorted(builtin_attacks()) == ["bim", "cw-l2", "deepfool", "fgsm", "hopskipjump", "noise", "pgd", "square",
-                                         "transfer"]
+    assert sorted(builtin_attacks()) == ["apgd", "autoattack", "bim", "cw-l2", "deepfool", "fgsm", "hopskipjump",
+                                         "noise", "pgd", "square", "transfer"]
     assert mla.make_attack("pgd", eps=0.1, steps=3) == mla.PGD(eps=0.1, steps=3)
 
 
