@@ -29,8 +29,8 @@ FAILED_GATES_DROPPED_FROM_THE_HTML = """
 
     original = html._audit_view
 
-    def without_failed_gates(position, audit):
-        view = original(position, audit)
+    def without_failed_gates(position, audit, *args, **kwargs):
+        view = original(position, audit, *args, **kwargs)
         view["audit"]["gates"] = [gate for gate in view["audit"]["gates"] if gate["passed"]]
         return view
 
@@ -44,13 +44,13 @@ COMPARE_RESAMPLERS_RESAMPLES_THE_TEST_SPLIT = """
 
     original = audit._evaluate
 
-    def evaluated_on_a_resampled_test_split(a, fitted, data, resampler, n_resamples, seed_name):
+    def evaluated_on_a_resampled_test_split(a, fitted, data, resampler, n_resamples, seed_name, **kwargs):
         steps = dict(getattr(fitted, "steps", []))
         sampler = steps.get("resampler")
         if sampler is not None:
             X_test, y_test = sampler.fit_resample(data.X_test, data.y_test)
             data = dataclasses.replace(data, X_test=X_test, y_test=y_test)
-        return original(a, fitted, data, resampler, n_resamples, seed_name)
+        return original(a, fitted, data, resampler, n_resamples, seed_name, **kwargs)
 
     audit._evaluate = evaluated_on_a_resampled_test_split
 """
