@@ -5,8 +5,10 @@ import ast
 from pathlib import Path
 
 import pytest
-import torch
-from tiny_models import digits, digits_mlp
+
+torch = pytest.importorskip("torch", reason='the robustness family needs torch: pip install "pytest-mlaudit[robustness]"')
+
+from tiny_models import digits, digits_mlp  # noqa: E402
 
 import pytest_mlaudit as mla
 

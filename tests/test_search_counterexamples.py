@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("hypothesis")
 
 import pytest_mlaudit as mla
-from pytest_mlaudit.session import TestAudit, close_test, current_settings, open_test
+from outside_pytest import as_a_script
 
 
 class Threshold:
@@ -28,16 +28,6 @@ def applicants():
 def cache_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("MLAUDIT_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-def in_a_fresh_test(run):
-    """``run()`` as the first audit of a test of its own: the seeds a test derives depend on its audits so far."""
-    test = TestAudit(nodeid="tests/test_search_counterexamples.py::repeated", settings=current_settings())
-    token = open_test(test)
-    try:
-        return run()
-    finally:
-        close_test(token)
 
 
 def search(X, y, **kwargs):
@@ -94,17 +84,15 @@ def test_the_search_is_repeatable_and_writes_no_database_into_the_project(applic
                                                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
     X, y = applicants
-    first, second = (in_a_fresh_test(lambda: search(X, y)) for _ in range(2))
+    first, second = (as_a_script(lambda: search(X, y), seed=0) for _ in range(2))
     assert first.counterexamples == second.counterexamples
     assert not (tmp_path / ".hypothesis").exists()
 
 
 def test_a_different_seed_audits_other_samples(applicants):
     X, y = applicants
-    with mla.settings(seed=1):
-        other = in_a_fresh_test(lambda: search(X, y))
-    assert {c.sample for c in other.counterexamples} != {c.sample for c in in_a_fresh_test(lambda: search(X, y))
-                                                           .counterexamples}
+    other, first = (as_a_script(lambda: search(X, y), seed=seed) for seed in (1, 0))
+    assert {c.sample for c in other.counterexamples} != {c.sample for c in first.counterexamples}
 
 
 def test_categorical_space_on_a_dataframe():
