@@ -139,7 +139,7 @@ def test_the_papers_arms_record_the_seeds_their_samplers_were_built_with_under_a
     for arm in ("SMOTE", "undersampling"):
         seed_before, seed_after = (run["params"][f"{arm}/seeds"]["resampler"]["random_state"] for run in (before, after))
         assert seed_before == seed_after and seed_before["set_by"] == "user"
-    assert before["params"]["original/seeds"] == {"model": {"xgbclassifier__random_state": {"seed": 42, "set_by": "user"}}}
+    assert before["params"]["original/seeds"] == {"model": {"xgb__random_state": {"seed": 42, "set_by": "user"}}}
 
 
 @needs("diffprivlib")
