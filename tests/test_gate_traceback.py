@@ -11,8 +11,9 @@ MISSED_GATE = """
         mla.assert_minority_recall(Fixed(), X_test=X, y_test=y, prefit=True, at_least=0.9)
 
     import numpy as np
+    from sklearn.base import BaseEstimator, ClassifierMixin
 
-    class Fixed:
+    class Fixed(ClassifierMixin, BaseEstimator):
         classes_ = np.array([0, 1])
         def fit(self, X, y):
             return self
