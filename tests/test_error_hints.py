@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from extras import needs
 
 import pytest_mlaudit as mla
 from pytest_mlaudit import validation
@@ -17,6 +18,7 @@ def test_data_outside_its_domain_is_refused_with_the_clipping_and_feature_range_
     assert "normalization=(mean, std)" in message
 
 
+@needs("torch")
 def test_an_eps_wider_than_the_domain_is_refused_as_a_units_mistake(tiny):
     model, X, y = tiny
     with pytest.raises(ValueError, match=r"FGSM eps=8 is larger than the input domain's width \(1\).*8/255.*"
@@ -24,12 +26,14 @@ def test_an_eps_wider_than_the_domain_is_refused_as_a_units_mistake(tiny):
         mla.robustness(model, X, y, attack=mla.FGSM(eps=8), clip=(0.0, 1.0))
 
 
+@needs("torch")
 def test_a_curve_with_one_eps_too_wide_is_refused(tiny):
     model, X, y = tiny
     with pytest.raises(ValueError, match="PGD eps=2 is larger"):
         mla.robustness_curve(model, X, y, attack=mla.PGD(eps=0.1, steps=2), eps=[0.1, 2.0], clip=(0.0, 1.0))
 
 
+@needs("torch")
 def test_allow_large_eps_says_it_is_meant(tiny):
     model, X, y = tiny
     result = mla.robustness(model, X, y, attack=mla.FGSM(eps=8, allow_large_eps=True), clip=(0.0, 1.0),
@@ -37,6 +41,7 @@ def test_allow_large_eps_says_it_is_meant(tiny):
     assert result.clean_accuracy.value == 1.0
 
 
+@needs("torch")
 def test_an_l2_eps_may_exceed_the_width_of_one_feature(tiny):
     model, X, y = tiny
     mla.robustness(model, X, y, attack=mla.PGD(eps=1.5, norm=2, steps=2), clip=(0.0, 1.0), sanity_samples=0)
