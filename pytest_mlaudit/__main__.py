@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     for nodeid, files in json.duplicate_nodeids(documents, sources).items():
         print(f"{parser.prog}: warning: test {nodeid} is in {len(files)} reports: {', '.join(files)} "
               "(its audits are counted once per report)", file=sys.stderr)
+    compared = [source for source, document in zip(sources, documents) if isinstance(document.get("baseline"), dict)]
+    if len(documents) > 1 and compared:
+        print(f"{parser.prog}: warning: the baseline comparisons of {', '.join(compared)} are not merged; "
+              f"run `{parser.prog} compare BASELINE.json MERGED.json` on the merged report", file=sys.stderr)
     try:
         document = json.merge(documents, sources, mapping)
     except ValueError as exc:  # sharded audits that cannot be pooled exactly (ShardMergeError)

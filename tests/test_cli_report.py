@@ -282,3 +282,33 @@ def test_several_audits_of_one_test_in_one_input_are_not_warned(tmp_path, capsys
     source = write(tmp_path / "a.json", document([fairness_record(), second]))
     assert main(["report", source, "--json", str(tmp_path / "m.json")]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def with_baseline(records):
+    doc = document(records)
+    doc["baseline"] = {"path": "accepted.json", "policy": "significant", "tolerance": 0.01,
+                       "changes": [], "new": [], "vanished": [], "warnings": []}
+    return doc
+
+
+def test_rerendering_one_report_keeps_its_baseline_comparison(tmp_path):
+    source = write(tmp_path / "a.json", with_baseline([robustness_record()]))
+    main(["report", source, "-o", str(tmp_path / "audit.html"), "--json", str(tmp_path / "again.json")])
+    assert json.loads((tmp_path / "again.json").read_text())["baseline"]["path"] == "accepted.json"
+    assert "Changes since baseline" in (tmp_path / "audit.html").read_text()
+
+
+def test_merging_reports_with_baseline_comparisons_drops_them_and_says_so(tmp_path, capsys):
+    a = write(tmp_path / "a.json", with_baseline([robustness_record()]))
+    b = write(tmp_path / "b.json", document([imbalance_record()]))
+    main(["report", a, b, "--json", str(tmp_path / "merged.json")])
+    assert "baseline" not in json.loads((tmp_path / "merged.json").read_text())
+    assert (f"warning: the baseline comparisons of {a} are not merged; run `python -m pytest_mlaudit compare "
+            "BASELINE.json MERGED.json` on the merged report") in capsys.readouterr().err
+
+
+def test_a_malformed_stored_comparison_is_shown_without_its_broken_rows(tmp_path):
+    doc = with_baseline([robustness_record()])
+    doc["baseline"]["changes"] = [{"nodeid": "t", "audit": "a", "metric": "m", "verdict": "regressed", "before": {}}]
+    main(["report", write(tmp_path / "a.json", doc), "-o", str(tmp_path / "audit.html")])
+    assert "1 malformed change(s) of the stored comparison are not shown" in (tmp_path / "audit.html").read_text()

@@ -265,6 +265,18 @@ def render(document: dict[str, Any], sections: list | None = None,
 CHANGES_CHARTED = 30
 
 
+BASELINE_DEFAULTS = {"path": None, "created": None, "commit": None, "policy": None, "tolerance": None,
+                     "new": [], "vanished": [], "not_run": 0}
+
+
+def _is_change(row: Any) -> bool:
+    """A stored change the section can show: its three estimates with value and interval, and its names."""
+    return (isinstance(row, dict) and all(key in row for key in ("nodeid", "audit", "metric", "verdict"))
+            and all(isinstance(row.get(part), dict) and all(isinstance(row[part].get(end), (int, float))
+                                                             for end in ("value", "low", "high"))
+                    for part in ("before", "after", "change")))
+
+
 def _baseline_view(baseline: Any) -> dict[str, Any] | None:
     """The "Changes since baseline" section: the table of changes and a chart of the gated ones (or the first)."""
     from markupsafe import Markup
@@ -273,7 +285,12 @@ def _baseline_view(baseline: Any) -> dict[str, Any] | None:
 
     if not isinstance(baseline, dict):
         return None
-    rows = [change for change in baseline.get("changes") or [] if isinstance(change, dict)]
+    changes = baseline.get("changes") if isinstance(baseline.get("changes"), list) else []
+    rows = [change for change in changes if _is_change(change)]
+    warnings = [str(warning) for warning in baseline.get("warnings") or []]
+    if len(rows) < len(changes):
+        warnings.append(f"{len(changes) - len(rows)} malformed change(s) of the stored comparison are not shown")
+    baseline = {**BASELINE_DEFAULTS, **baseline, "warnings": warnings}
     charted = ([row for row in rows if row.get("gated")] or rows)[:CHANGES_CHARTED]
     chart, chart_error = "", ""
     if charted:

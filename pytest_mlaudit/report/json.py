@@ -296,6 +296,8 @@ def merge(documents: list[dict[str, Any]], sources: list[str], mapping: dict[str
     the FAIL and INCOMPLETE verdicts the reports stored (:func:`worst_verdict`).
     The k records of an audit run on k data shards become one, with pooled counts
     (:mod:`.shards`); shards that are incomplete or not disjoint raise ShardMergeError.
+    A single report keeps its comparison with a baseline; the comparisons of several
+    reports are not merged (each compared its own audits): compare the merged report.
     """
     records = pool_shards([record for document in documents for record in records_of(document)])
     environment = dict(documents[0].get("environment") or {})
@@ -308,4 +310,6 @@ def merge(documents: list[dict[str, Any]], sources: list[str], mapping: dict[str
     run = RunFacts.merged(RunFacts.from_dict(document.get("run")) for document in documents)
     merged = build_document(records, environment, mapping or documents[0].get("requirement_mapping"), run)
     merged["summary"]["verdict"] = worst_verdict(merged["summary"]["verdict"], map(stored_verdict, documents))
+    if len(documents) == 1 and isinstance(documents[0].get("baseline"), dict):
+        merged["baseline"] = documents[0]["baseline"]
     return merged
