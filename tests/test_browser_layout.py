@@ -36,7 +36,10 @@ MEASURE = """<script>
 const pieces = [...document.querySelectorAll("table.all-gates code.nodeid .seg")];
 const wrapped = pieces.filter(seg => seg.getClientRects().length > 1).map(seg => seg.textContent);
 const whole = [...document.querySelectorAll("table.all-gates code.nodeid")].map(code => code.title);
-document.body.setAttribute("data-measured", JSON.stringify({pieces: pieces.length, wrapped, whole}));
+const gates = document.querySelector("table.all-gates").getBoundingClientRect();
+const window_width = document.documentElement.clientWidth;
+document.body.setAttribute("data-measured", JSON.stringify({pieces: pieces.length, wrapped, whole,
+                                                            gates_right: gates.right, window_width}));
 </script>"""
 
 
@@ -102,6 +105,12 @@ def test_test_ids_break_only_between_their_parts(laid_out):
     assert set(LONG_IDS) <= set(measured["whole"])  # the full id is each one's tooltip
     assert measured["pieces"] >= 2 * len(measured["whole"])  # split at "/" and "::"
     assert measured["wrapped"] == []
+
+
+def test_the_all_gates_table_fits_a_1280_pixel_window(laid_out):
+    measured = laid_out["measured"]
+    assert 1250 <= measured["window_width"] <= 1280  # less the vertical scrollbar
+    assert measured["gates_right"] <= measured["window_width"]  # the policy and requirement columns in view
 
 
 def test_a_single_epsilon_chart_is_points_at_that_epsilon_with_a_labelled_baseline(laid_out):

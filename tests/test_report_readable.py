@@ -75,8 +75,8 @@ def test_a_quantile_whose_lower_end_is_the_floor_is_explained():
     assert html._interval_note({"method": "wilson"}) == ""
 
 
-def test_a_test_id_breaks_only_at_slashes_and_double_colons():
+def test_a_test_id_breaks_only_after_slashes_and_double_colons_and_before_its_parameters():
     shown = str(html._nodeid("audits/test_bias.py::test_recall[generated-SMOTE]"))
     assert shown == ('<code class="nodeid" title="audits/test_bias.py::test_recall[generated-SMOTE]">'
                      '<span class="seg">audits/</span><wbr><span class="seg">test_bias.py::</span><wbr>'
-                     '<span class="seg">test_recall[generated-SMOTE]</span></code>')
+                     '<span class="seg">test_recall</span><wbr><span class="seg">[generated-SMOTE]</span></code>')
