@@ -46,7 +46,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(("RobustnessCurve", "assert_robustness_curve", "robustness_curve"), "robustness.curves"),
     # imbalance
     **dict.fromkeys(("ImbalanceResult", "ResamplerComparison", "assert_balanced_accuracy", "assert_minority_precision",
-                     "assert_minority_recall", "compare_resamplers", "imbalance"), "imbalance.audit"),
+                     "assert_minority_recall", "assert_roc_auc", "compare_resamplers", "imbalance"), "imbalance.audit"),
     "LeakageError": "imbalance.leakage",
     # fairness
     **dict.fromkeys(("FairnessResult", "GroupFairness", "GroupMetrics", "MitigationComparison"), "fairness.results"),

@@ -116,7 +116,7 @@ def data() -> Data:
 
 ROBUSTNESS = ("robustness", "assert_robust_accuracy", "robustness_curve", "assert_robustness_curve")
 IMBALANCE = ("imbalance", "assert_minority_recall", "assert_minority_precision", "assert_balanced_accuracy",
-             "compare_resamplers")
+             "assert_roc_auc", "compare_resamplers")
 FAIRNESS = ("fairness", "assert_demographic_parity", "assert_equalized_odds", "assert_disparate_impact",
             "compare_mitigation")
 DP = ("dp_utility", "assert_dp_accuracy_floor")
@@ -128,7 +128,8 @@ ATTACKS = ("FGSM", "PGD", "BIM", "RandomNoise", "Transfer", "CarliniWagnerL2", "
 THRESHOLDS = {
     "assert_robust_accuracy": ("at_least", (0, 1)), "assert_robustness_curve": ("at_least", (0, 1)),
     "assert_minority_recall": ("at_least", (0, 1)), "assert_minority_precision": ("at_least", (0, 1)),
-    "assert_balanced_accuracy": ("at_least", (0, 1)), "assert_demographic_parity": ("at_most", (0, 1)),
+    "assert_balanced_accuracy": ("at_least", (0, 1)), "assert_roc_auc": ("at_least", (0, 1)),
+    "assert_demographic_parity": ("at_most", (0, 1)),
     "assert_equalized_odds": ("at_most", (0, 1)), "assert_disparate_impact": ("at_least", (0, 1)),
     "assert_dp_accuracy_floor": ("at_least", (0, 1)), "assert_membership_advantage": ("at_most", (-1, 1)),
     "assert_no_counterexample": ("at_most", (0, 1)), "assert_invariant": ("at_least", (0, 1)),

@@ -77,7 +77,7 @@ def test_counted_imbalance_metrics_pool_and_bootstrap_ones_say_they_cannot(mlaud
     for name in ("recall", "precision", "specificity", "test_positive_rate"):
         assert audit["metrics"][name] == single["audits"][0]["metrics"][name], name
     not_pooled = audit["params"]["shard_merge"]["not_pooled"]
-    assert set(not_pooled) == {"f1", "pr_auc", "balanced_accuracy", "g_mean"}
+    assert set(not_pooled) == {"f1", "pr_auc", "roc_auc", "balanced_accuracy", "g_mean"}
     assert not_pooled["f1"].startswith("bootstrap-percentile-stratified: the interval is not determined by counts")
     assert "f1" not in audit["metrics"] and "f1 [shard 3/4]" in audit["metrics"]
 

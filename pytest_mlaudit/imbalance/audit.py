@@ -22,7 +22,7 @@ from ..progress import Task
 from ..records import Check, Estimate, SanityChecked
 from ..stats import proportion
 from . import leakage
-from .metrics import METRICS, MinorityMetrics, minority_metrics
+from .metrics import AUC_MIN_PER_CLASS, METRICS, MinorityMetrics, minority_metrics
 
 N_RESAMPLES = 1000
 
@@ -40,6 +40,7 @@ class ImbalanceResult(SanityChecked):
     precision: Estimate
     f1: Estimate
     pr_auc: Estimate | None
+    roc_auc: Estimate | None
     balanced_accuracy: Estimate
     g_mean: Estimate
     specificity: Estimate
@@ -51,7 +52,7 @@ class ImbalanceResult(SanityChecked):
     checks: tuple[Check, ...] = field(default_factory=tuple)
 
     def estimates(self) -> dict[str, Estimate]:
-        """The metrics by name, in report order (PR-AUC left out when the model gives no scores)."""
+        """The metrics by name, in report order (PR-AUC and ROC AUC left out when the model gives no scores)."""
         return {name: getattr(self, name) for name in METRICS if getattr(self, name) is not None}
 
 
@@ -60,7 +61,7 @@ def imbalance(model, X_train=None, y_train=None, X_test=None, y_test=None, *, re
               requirement=None) -> ImbalanceResult:
     """Fit ``model`` on the training split (resampled by ``resampler``, if given) and measure it on the test split.
 
-    Minority-class (``positive_label``) recall, precision, F1, PR-AUC, balanced
+    Minority-class (``positive_label``) recall, precision, F1, PR-AUC, ROC AUC, balanced
     accuracy, G-mean and specificity, each with its interval, and the confusion
     matrix. ``prefit=True`` audits an already fitted model as it is: the training
     split is then optional (``imbalance(fitted, X_test=X, y_test=y, prefit=True)``)
@@ -121,6 +122,32 @@ def assert_balanced_accuracy(model, X_train=None, y_train=None, X_test=None, y_t
                bounds=(0.0, 1.0))
         return _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
                         leakage_guard, n_resamples)
+
+
+def assert_roc_auc(model, X_train=None, y_train=None, X_test=None, y_test=None, *, at_least: float | None = None,
+                   at_most: float | None = None, policy: str | None = None, resampler=None, positive_label: int = 1,
+                   prefit: bool = False, leakage_guard: str = "refuse", n_resamples: int = N_RESAMPLES,
+                   requirement=None) -> ImbalanceResult:
+    """Measure as :func:`imbalance` does, gate the ROC AUC of the positive class's scores, fail on a miss.
+
+    The AUC (the chance that a positive outranks a negative) gets DeLong's interval. On
+    imbalanced data a constant model scores 0.5, however high its accuracy. The model
+    must give scores (``predict_proba`` or ``decision_function``) and the test split at
+    least two samples of each class. ``at_least=`` or ``at_most=`` is the threshold (in
+    [0, 1]), ``policy=`` the gate policy (the run's default when None).
+    """
+    with audit("imbalance", "ROC AUC", requirement=requirement) as a:
+        a.gate("roc_auc", at_least=at_least, at_most=at_most, policy=policy, requirement=requirement, bounds=(0.0, 1.0))
+        result = _measure(a, model, X_train, y_train, X_test, y_test, resampler, positive_label, prefit,
+                          leakage_guard, n_resamples)
+        if result.roc_auc is None:
+            (tn, fp), (fn, tp) = result.confusion_matrix
+            if result.pr_auc is None:
+                raise TypeError(f"model gives no scores (neither predict_proba nor decision_function): ROC AUC ranks "
+                                f"scores, so {type(model).__name__} cannot be gated on it")
+            raise ValueError(f"y_test has {tp + fn} samples of positive_label={positive_label} and {tn + fp} of the "
+                             f"rest: ROC AUC's DeLong interval needs at least {AUC_MIN_PER_CLASS} of each")
+        return result
 
 
 @dataclass(frozen=True)
@@ -319,7 +346,7 @@ def _evaluate(a: Audit, fitted, data: _Split, resampler: str | None, n_resamples
     a.outcomes(recall_name, predicted[data.y_test == data.positive_label])  # recall hits, for paired comparisons
     return ImbalanceResult(
         recall=metrics.recall, precision=metrics.precision, f1=metrics.f1, pr_auc=metrics.pr_auc,
-        balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,
+        roc_auc=metrics.roc_auc, balanced_accuracy=metrics.balanced_accuracy, g_mean=metrics.g_mean, specificity=metrics.specificity,
         confusion_matrix=metrics.confusion_matrix, test_positive_rate=data.test_positive_rate,
         train_positive_rate=data.train_positive_rate, positive_label=data.positive_label, resampler=resampler,
         checks=(*data.checks, determinism),
@@ -370,6 +397,6 @@ def _comparison_table(results: dict[str, ImbalanceResult], confidence: float) ->
         rows.append([name, *(cell(getattr(result, metric)) for metric in METRICS), tp, fp, fn, tn])
     return extras.Table(
         f"Minority-class metrics per resampler ({confidence:.0%} intervals; training split resampled only)",
-        columns=["resampler", "recall", "precision", "F1", "PR-AUC", "balanced accuracy", "G-mean", "specificity",
+        columns=["resampler", "recall", "precision", "F1", "PR-AUC", "ROC AUC", "balanced accuracy", "G-mean", "specificity",
                  "TP", "FP", "FN", "TN"],
         rows=rows)

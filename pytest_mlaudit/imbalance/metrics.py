@@ -2,7 +2,10 @@
 
 Point estimates come from scikit-learn and imbalanced-learn (``confusion_matrix``,
 ``f1_score``, ``average_precision_score``, ``balanced_accuracy_score``,
-``geometric_mean_score``).
+``geometric_mean_score``). ROC AUC is the Mann-Whitney statistic with DeLong's
+interval (:func:`pytest_mlaudit.stats.auc_interval`; equal to scikit-learn's
+``roc_auc_score``): a ranking metric that, unlike accuracy, a constant model
+cannot score well on however imbalanced the classes.
 Proportions (recall, precision, specificity) are counted from scikit-learn's
 confusion matrix and get the closed-form interval of
 :func:`pytest_mlaudit.stats.proportion`. F1, PR-AUC, balanced accuracy and G-mean
@@ -25,9 +28,10 @@ import numpy as np
 from sklearn.metrics import average_precision_score, balanced_accuracy_score, confusion_matrix, f1_score
 
 from ..records import Estimate
-from ..stats import proportion, stratified_bootstrap
+from ..stats import auc_interval, proportion, stratified_bootstrap
 
-METRICS = ("recall", "precision", "f1", "pr_auc", "balanced_accuracy", "g_mean", "specificity")
+METRICS = ("recall", "precision", "f1", "pr_auc", "roc_auc", "balanced_accuracy", "g_mean", "specificity")
+AUC_MIN_PER_CLASS = 2  # DeLong's variance needs two scores of each class
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,9 @@ class MinorityMetrics:
     """The minority-class metrics of one model on one test split, each with its interval.
 
     ``confusion_matrix`` is ``((TN, FP), (FN, TP))``: rows are the true class (rest,
-    positive), columns the predicted one. ``pr_auc`` is None for a model with neither
-    ``predict_proba`` nor ``decision_function``.
+    positive), columns the predicted one. ``pr_auc`` and ``roc_auc`` are None for a
+    model with neither ``predict_proba`` nor ``decision_function``; ``roc_auc`` is also
+    None when either class has fewer than two test samples.
     """
 
     recall: Estimate
@@ -44,6 +49,7 @@ class MinorityMetrics:
     specificity: Estimate
     f1: Estimate
     pr_auc: Estimate | None
+    roc_auc: Estimate | None
     balanced_accuracy: Estimate
     g_mean: Estimate
     confusion_matrix: tuple[tuple[int, int], tuple[int, int]]
@@ -69,9 +75,12 @@ def minority_metrics(is_positive, predicted_positive, scores, *, confidence: flo
     recall = proportion(tp, tp + fn, confidence)
     precision = proportion(tp, tp + fp, confidence)
     specificity = proportion(tn, tn + fp, confidence)
+    roc_auc = None
+    if scores is not None and min(tp + fn, tn + fp) >= AUC_MIN_PER_CLASS:
+        roc_auc = auc_interval(scores[y == 1], scores[y == 0], confidence)
     return MinorityMetrics(
         recall=recall, precision=precision, specificity=specificity,
-        f1=intervals["f1"], pr_auc=intervals.get("pr_auc"),
+        f1=intervals["f1"], pr_auc=intervals.get("pr_auc"), roc_auc=roc_auc,
         balanced_accuracy=intervals["balanced_accuracy"], g_mean=intervals["g_mean"],
         confusion_matrix=((tn, fp), (fn, tp)),
     )

@@ -158,6 +158,11 @@ def battery(model: Any, data: dict[str, Any], kind: str, sensitive: list[str]) -
             Step("test_minority_recall", "minority-class recall", "assert_minority_recall", "imbalance",
                  "model, X_test=X, y_test=y, prefit=True", "at_least", lambda r: r.recall),
         ]
+        gives_scores = any(callable(getattr(model, m, None)) for m in ("predict_proba", "decision_function"))
+        counts = np.unique(np.asarray(y), return_counts=True)[1]
+        if gives_scores and counts.min() >= 2:  # DeLong's interval needs two samples of each class
+            steps.append(Step("test_roc_auc", "ROC AUC of the positive class's scores", "assert_roc_auc", "imbalance",
+                              "model, X_test=X, y_test=y, prefit=True", "at_least", lambda r: r.roc_auc))
     box = 0.1 if kind == "image" else 0.05
     space = f"mla.spaces.box({box})" if kind == "image" else \
         f"mla.spaces.box({box} * (CLIP[1] - CLIP[0]))"
