@@ -11,14 +11,15 @@ from typing import Any
 from .. import extras
 from ..authoring import Audit
 from ..records import Estimate, jsonable
+from .groups import CountTable
 from .metrics import BOOTSTRAP_METHOD, DISPARITIES, GROUP_RATES
 from .results import FOUR_FIFTHS, FairnessResult, GroupFairness
 
 
 def params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> dict[str, Any]:
-    """The params of a fairness record: the groups, their sizes, the bootstrap."""
+    """The params of a fairness record: the groups, their sizes, the bootstrap. ``sensitive``: a frame or column names."""
     return {
-        "sensitive_features": list(sensitive.columns),
+        "sensitive_features": list(getattr(sensitive, "columns", sensitive)),
         "groups": [g.group for g in result.intersection.groups],
         "group_sizes": [g.size for g in result.intersection.groups],
         "positive_label": jsonable(positive_label),
@@ -27,6 +28,11 @@ def params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> di
         "bootstrap": BOOTSTRAP_METHOD,
         "four_fifths_threshold": FOUR_FIFTHS,
     }
+
+
+def count_params(table: CountTable, bootstrap_seed: int) -> dict[str, Any]:
+    """What a merge of data shards needs to recompute the record exactly: the per-group counts and the seed."""
+    return {"confusion_counts": table.to_json(), "bootstrap_seed": bootstrap_seed}
 
 
 def record_metrics(a: Audit, result: FairnessResult, prefix: str) -> None:
