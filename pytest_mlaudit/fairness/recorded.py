@@ -36,13 +36,19 @@ def count_params(table: CountTable, bootstrap_seed: int) -> dict[str, Any]:
 
 
 def record_metrics(a: Audit, result: FairnessResult, prefix: str) -> None:
+    for name, estimate in metrics_of(result, prefix).items():
+        a.metric(name, estimate)
+
+
+def metrics_of(result: FairnessResult, prefix: str = "") -> dict[str, Estimate]:
     """Accuracy and the disparities (of the intersection, then of each feature alone as ``name[feature]``)."""
-    a.metric(prefix + "accuracy", result.accuracy)
+    metrics = {prefix + "accuracy": result.accuracy}
     for name in DISPARITIES:
-        a.metric(prefix + name, getattr(result.intersection, name))
+        metrics[prefix + name] = getattr(result.intersection, name)
     for part in result.by_feature:
         for name in DISPARITIES:
-            a.metric(f"{prefix}{name}[{part.features[0]}]", getattr(part, name))
+            metrics[f"{prefix}{name}[{part.features[0]}]"] = getattr(part, name)
+    return metrics
 
 
 def record_figures(a: Audit, runs: list[tuple[str, FairnessResult]]) -> None:
