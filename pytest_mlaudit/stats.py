@@ -235,19 +235,34 @@ def stratified_bootstrap(statistic, strata, point: dict[str, float], *, seed: in
     if np.any(cell_stratum[cells] != unit_stratum):
         raise ValueError("each cell must lie inside one stratum")
     cell_counts = np.bincount(cells, minlength=n_cells)
+    return counted_stratified_bootstrap(statistic, cell_counts, cell_stratum, point, seed=seed,
+                                        n_resamples=n_resamples, confidence=confidence)
+
+
+def counted_stratified_bootstrap(statistic, cell_counts, cell_strata, point: dict[str, float], *, seed: int,
+                                 n_resamples: int = 1000, confidence: float = 0.95) -> dict[str, Estimate]:
+    """:func:`stratified_bootstrap` of units already counted per cell: ``cell_counts[j]`` units in cell j, of
+    stratum ``cell_strata[j]``. The same resamples for the same seed, without a per-unit array."""
+    import numpy as np
+
+    _check_confidence(confidence)
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
+        raise ValueError(f"n_resamples must be an integer of at least 2, got {n_resamples!r}")
+    cell_counts = np.asarray(cell_counts)
+    n_cells = cell_counts.size
     rng = np.random.default_rng(seed)
     chunk = max(1, min(n_resamples, BOOTSTRAP_CHUNK_ELEMENTS // n_cells))
     replicates: dict[str, list] = {name: [] for name in point}
     for start in range(0, n_resamples, chunk):
         size = min(chunk, n_resamples - start)
-        values = statistic(bootstrap_weights(cell_counts, cell_stratum, n_resamples=size, seed=rng))
+        values = statistic(bootstrap_weights(cell_counts, cell_strata, n_resamples=size, seed=rng))
         for name in point:
             samples = np.asarray(values[name], dtype=float)
             if samples.shape != (size,) or not np.isfinite(samples).all():
                 raise ValueError(f"bootstrap statistic {name!r} must give one finite value per resample")
             replicates[name].append(samples)
-    return {name: bootstrap_percentile(float(value), np.concatenate(replicates[name]), strata.size, confidence,
-                                       BOOTSTRAP_METHOD)
+    return {name: bootstrap_percentile(float(value), np.concatenate(replicates[name]), int(cell_counts.sum()),
+                                       confidence, BOOTSTRAP_METHOD)
             for name, value in point.items()}
 
 

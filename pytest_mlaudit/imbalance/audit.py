@@ -337,7 +337,8 @@ def _predictions(fitted, X, y_test, positive_label: int):
     scores = None
     if classes is not None and callable(getattr(fitted, "predict_proba", None)):
         column = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
-        scores = np.asarray(fitted.predict_proba(X), dtype=np.float64)[:, column]
+        # a copy of the column: a view would keep all the classes' probabilities alive
+        scores = np.ascontiguousarray(np.asarray(fitted.predict_proba(X), dtype=np.float64)[:, column])
     elif classes is not None and len(classes) == 2 and callable(getattr(fitted, "decision_function", None)):
         scores = np.asarray(fitted.decision_function(X), dtype=np.float64)
         if classes[1] != positive_label:
