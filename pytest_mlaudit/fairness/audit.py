@@ -105,9 +105,7 @@ def _count_in_memory(a: Audit, model, X, y, sensitive_features, positive_label):
         raise TypeError("sensitive_features is required: the group of each row of X (or pass X as an iterable of "
                         "(X, y, sensitive_features) chunks)")
     n = inputs.n_rows(X, "X")
-    y01, classes = validation.binary_labels(y, n, positive_label, "y")
-    positive = y01.astype(bool)
-    del y01
+    positive, classes = validation.binary_labels(y, n, positive_label, "y", as_bool=True)
     columns = groups.sensitive_columns(sensitive_features, n)
     groups.check_columns(columns)
     block = a.shard_block(n, lambda: inputs.fingerprint_all(X, positive, columns).describe()["sha256"])

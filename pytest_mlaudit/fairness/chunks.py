@@ -105,5 +105,5 @@ def _check_labels(labels, n: int, where: str) -> None:
 
 
 def _distinct(values) -> set:
-    return set(np.unique(values).tolist()) if values.dtype != object else set(values.tolist())
+    return set(validation.distinct(values).tolist()) if values.dtype != object else set(values.tolist())
 

@@ -52,7 +52,7 @@ def predict_01(model, X, sensitive, seed: int, positive_label, classes, x_name: 
     them, given to a model whose ``predict`` takes ``sensitive_features``.
     """
     predicted = predicted_labels(model, X, sensitive, seed, x_name)
-    unexpected = sorted({str(v) for v in np.unique(predicted).tolist()} - {str(c) for c in classes})
+    unexpected = sorted({str(v) for v in validation.distinct(predicted).tolist()} - {str(c) for c in classes})
     if unexpected:
         raise ValueError(f"model predicts labels {unexpected} that are not among y's classes {list(classes)}: "
                          f"was it fitted on the same labels?")
