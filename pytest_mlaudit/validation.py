@@ -25,6 +25,20 @@ def refuse_non_array(value: Any, name: str) -> None:
         raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
 
 
+def is_chunked(value: Any) -> bool:
+    """Whether ``value`` is an iterable of chunks or batches (a generator, a DataLoader, ``pd.read_csv(chunksize=)``)."""
+    if value is None or hasattr(value, "shape") or hasattr(value, "__array__"):
+        return False
+    return hasattr(value, "__iter__") and not isinstance(value, (str, bytes, dict, list, tuple))
+
+
+def refuse_chunks(name: str, value: Any, audit: str, reason: str) -> None:
+    """A TypeError naming the argument and the audit when an audit that needs all rows at once is given chunks."""
+    if is_chunked(value):
+        raise TypeError(f"{name} is an iterable of chunks ({type(value).__name__}): {audit} cannot be computed from "
+                        f"chunks, {reason}. Pass arrays or a DataFrame (e.g. pd.concat of the chunks)")
+
+
 def as_array(value: Any, name: str):
     """``value`` as a numpy array, or a TypeError that names the argument."""
     import numpy as np

@@ -28,10 +28,13 @@ from .groups import CountTable, GroupCounter, sensitive_columns
 
 
 def is_chunks(X: Any, y: Any, sensitive_features: Any) -> bool:
-    """Whether ``X`` is an iterable of chunks: no ``y`` nor groups given, and an iterable that is not an array."""
-    if y is not None or sensitive_features is not None or hasattr(X, "shape") or hasattr(X, "__array__"):
+    """Whether ``X`` is an iterable of chunks: an iterable that is not an array, and no ``y`` nor groups given."""
+    if not validation.is_chunked(X):
         return False
-    return hasattr(X, "__iter__") and not isinstance(X, (str, bytes, dict, list, tuple))
+    if y is not None or sensitive_features is not None:
+        raise TypeError("X is an iterable of chunks: give y and sensitive_features inside each chunk, as "
+                        "(X, y, sensitive_features) triples, not as separate arguments")
+    return True
 
 
 def count_chunks(a: Audit, model, chunks, positive_label) -> tuple[CountTable, list[str]]:

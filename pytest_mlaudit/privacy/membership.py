@@ -168,6 +168,10 @@ def _attack_arguments(attack, shadow_factory, population, n_shadow, online) -> _
 
 def _measure(a: Audit, model, X_train, y_train, X_holdout, y_holdout, delta, attack: _Attack,
              gated_fpr: float | None = None) -> MembershipResult:
+    for name, value in (("X_train", X_train), ("X_holdout", X_holdout)):
+        validation.refuse_chunks(name, value, "membership inference",
+                                 "its AUC ranks every member's score against every holdout score and its thresholds "
+                                 "are chosen on a random half of all the scores")
     X_train, y_train, X_holdout, y_holdout = validation.two_splits(
         X_train, y_train, X_holdout, y_holdout, ("X_train", "y_train", "X_holdout", "y_holdout"))
     if len(X_train) < 4 or len(X_holdout) < 4:
