@@ -78,7 +78,7 @@ def assert_disparate_impact(model, X, y=None, *, sensitive_features=None, at_lea
 
 def _measure(a: Audit, model, X, y, sensitive_features, positive_label, n_bootstrap) -> FairnessResult:
     """Validate the inputs, predict, count per group, evaluate, and record it all into ``a``."""
-    require("pandas", "fairness")
+    require("fairlearn", "fairness")  # the family's extra (pandas comes with it); the counts need no fairlearn call
     n_bootstrap = validation.positive_int(n_bootstrap, "n_bootstrap")
     if chunks.is_chunks(X, y, sensitive_features):
         if a.settings.shard is not None:
@@ -101,9 +101,6 @@ def _measure(a: Audit, model, X, y, sensitive_features, positive_label, n_bootst
 
 def _count_in_memory(a: Audit, model, X, y, sensitive_features, positive_label):
     """The confusion counts of arrays or a DataFrame (this job's shard of them under ``--mlaudit-shard``)."""
-    if sensitive_features is None:
-        raise TypeError("sensitive_features is required: the group of each row of X (or pass X as an iterable of "
-                        "(X, y, sensitive_features) chunks)")
     n = inputs.n_rows(X, "X")
     positive, classes = validation.binary_labels(y, n, positive_label, "y", as_bool=True)
     columns = groups.sensitive_columns(sensitive_features, n)
