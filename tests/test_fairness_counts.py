@@ -149,3 +149,14 @@ def test_a_group_seen_in_one_chunk_only_is_counted():
 def test_an_empty_iterable_of_chunks_is_refused():
     with pytest.raises(ValueError, match="X is an empty iterable of chunks"):
         mla.fairness(RowPredictions([1, 0]), iter([]))
+
+
+def test_chunks_with_string_labels_give_the_in_memory_result():
+    frame, model = _table(seed=6)
+    labels = np.where(frame["hired"] == 1, ">50K", "<=50K")
+    named = RowPredictions(np.where(model.labels == 1, ">50K", "<=50K"))
+    whole = as_a_script(lambda: mla.fairness(named, frame[["row"]], labels, sensitive_features=frame["region"],
+                                             positive_label=">50K", n_bootstrap=50), seed=2)
+    chunks = ((frame[["row"]][i:i + 300], labels[i:i + 300], frame["region"][i:i + 300]) for i in range(0, 1000, 300))
+    chunked = as_a_script(lambda: mla.fairness(named, chunks, positive_label=">50K", n_bootstrap=50), seed=2)
+    assert chunked == whole

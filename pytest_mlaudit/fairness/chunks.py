@@ -50,8 +50,8 @@ def count_chunks(a: Audit, model, chunks, positive_label) -> tuple[CountTable, l
         where = f"chunk {number}"
         X, y, groups = _triple(chunk, where)
         n = inputs.n_rows(X, f"X of {where}")
-        labels = validation.as_array(validation.from_torch(y), f"y of {where}") if not hasattr(y, "iloc") \
-            else y.to_numpy()
+        validation.refuse_non_array(y, f"y of {where}")
+        labels = y.to_numpy() if hasattr(y, "iloc") else np.asarray(validation.from_torch(y))  # numbers or strings
         _check_labels(labels, n, where)
         classes.update(_distinct(labels))
         if len(classes) > 2:
