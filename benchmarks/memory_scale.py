@@ -15,6 +15,14 @@ printed beside it.
 
     python benchmarks/memory_scale.py                       # 10k, 100k, 1M rows, every family
     python benchmarks/memory_scale.py --rows 10000 100000 --families imbalance
+
+The last line of each family gives the growth from the last two row counts in bytes
+per added row: what the audit keeps per row (a score for an AUC is 8 bytes). Beside the
+scikit-learn families, the peak of the model's own ``predict`` (``predict_proba``) on
+the rows of one call, traced with ``tracemalloc`` after the audit: what any use of the
+model costs, inside the audit's figure (LogisticRegression multiplies float32 rows by
+float64 coefficients, so numpy makes a float64 copy of X: 80 bytes per row of 10
+features).
 """
 
 from __future__ import annotations
@@ -69,8 +77,16 @@ start = time.perf_counter()
 run(n)
 seconds = time.perf_counter() - start
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+model_mb = None
+if family != "robustness":  # the model's own prediction on the rows it gets in one call, traced after the audit
+    import tracemalloc
+    rows = X[:n // 2] if family == "membership" else X[:n]
+    tracemalloc.start()
+    (model.predict if family == "fairness" else model.predict_proba)(rows)
+    model_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
 print(json.dumps({"family": family, "n": n, "data_mb": (X.nbytes + y.nbytes) / 2**20, "seconds": seconds,
-                  "before_mb": before / 1024, "audit_peak_mb": (after - before) / 1024}))
+                  "before_mb": before / 1024, "audit_peak_mb": (after - before) / 1024, "model_mb": model_mb}))
 """
 
 
@@ -96,14 +112,17 @@ def main() -> None:
             if "error" in result:
                 print(f"  {family:<11} n={rows:>9,}  FAILED: {result['error']}")
                 continue
+            model = "" if result.get("model_mb") is None else f"  (model's predict alone +{result['model_mb']:6.1f} MB)"
             print(f"  {family:<11} n={rows:>9,}  data {result['data_mb']:7.1f} MB  audit peak +{result['audit_peak_mb']:7.1f} MB"
-                  f"  ({result['seconds']:.1f} s audit, {time.perf_counter() - started:.0f} s process)", flush=True)
+                  f"{model}  ({result['seconds']:.1f} s audit, {time.perf_counter() - started:.0f} s process)", flush=True)
         measured = [r for r in results if "error" not in r]
         if len(measured) >= 2:
             first, last = measured[-2], measured[-1]
+            growth = last["audit_peak_mb"] - first["audit_peak_mb"]
+            per_row = growth * 2**20 / (last["n"] - first["n"])
             print(f"  {family:<11} {last['n'] / first['n']:.0f}x the rows ({first['n']:,} -> {last['n']:,}): "
                   f"audit peak x{last['audit_peak_mb'] / max(first['audit_peak_mb'], 1.0):.2f}, "
-                  f"+{last['audit_peak_mb'] - first['audit_peak_mb']:.0f} MB", flush=True)
+                  f"{growth:+.1f} MB, {per_row:.1f} bytes per added row", flush=True)
 
 
 if __name__ == "__main__":

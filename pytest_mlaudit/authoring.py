@@ -22,7 +22,7 @@ import dataclasses
 import math
 import numbers
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -151,18 +151,31 @@ class Audit:
         audit that declared ``shard=`` was given its shard already: the arrays are returned
         as they are. Without a shard, all rows.
         """
-        if self._declared_shard is not None or self.settings.shard is None or not arrays:
+        if not arrays:
             return arrays
         from .validation import fingerprint
 
+        block = self.shard_block(len(arrays[0]), lambda: fingerprint(*arrays)["sha256"])
+        if block is None:
+            return arrays
+        return tuple(array[block[0]:block[1]] for array in arrays)
+
+    def shard_block(self, n_rows: int, of_data: Callable[[], str]) -> tuple[int, int] | None:
+        """The rows ``(start, stop)`` of this audit's shard of ``n_rows`` rows, recorded as :meth:`shard_rows` does.
+
+        For data :meth:`shard_rows` cannot hash as arrays (a DataFrame, labels as text):
+        ``of_data()`` gives the fingerprint of all the rows, called only under a shard.
+        None when the audit runs on all the rows (no shard, or ``shard=`` declared).
+        """
+        if self._declared_shard is not None or self.settings.shard is None:
+            return None
         index, count = self.settings.shard
-        n = len(arrays[0])
-        start, stop = (index - 1) * n // count, index * n // count
+        start, stop = (index - 1) * n_rows // count, index * n_rows // count
         if stop == start:
-            raise ValueError(f"shard {index}/{count} of {n} rows is empty: use fewer shards than rows")
-        self._record.params["shard"] = {"index": index, "count": count, "rows": [start, stop], "of_rows": n,
-                                        "of_data": fingerprint(*arrays)["sha256"]}
-        return tuple(array[start:stop] for array in arrays)
+            raise ValueError(f"shard {index}/{count} of {n_rows} rows is empty: use fewer shards than rows")
+        self._record.params["shard"] = {"index": index, "count": count, "rows": [start, stop], "of_rows": n_rows,
+                                        "of_data": of_data()}
+        return start, stop
 
     def describe_model(self, model: Any) -> dict[str, Any]:
         """Record what the model is (kind, class, parameters, size, fingerprint) for the report's model card.

@@ -25,6 +25,20 @@ def refuse_non_array(value: Any, name: str) -> None:
         raise TypeError(f"{name} must be an array (numpy array, torch tensor or list), got {type(value).__name__}")
 
 
+def is_chunked(value: Any) -> bool:
+    """Whether ``value`` is an iterable of chunks or batches (a generator, a DataLoader, ``pd.read_csv(chunksize=)``)."""
+    if value is None or hasattr(value, "shape") or hasattr(value, "__array__"):
+        return False
+    return hasattr(value, "__iter__") and not isinstance(value, (str, bytes, dict, list, tuple))
+
+
+def refuse_chunks(name: str, value: Any, audit: str, reason: str) -> None:
+    """A TypeError naming the argument and the audit when an audit that needs all rows at once is given chunks."""
+    if is_chunked(value):
+        raise TypeError(f"{name} is an iterable of chunks ({type(value).__name__}): {audit} cannot be computed from "
+                        f"chunks, {reason}. Pass arrays or a DataFrame (e.g. pd.concat of the chunks)")
+
+
 def as_array(value: Any, name: str):
     """``value`` as a numpy array, or a TypeError that names the argument."""
     import numpy as np
@@ -263,11 +277,27 @@ def _missing_count(array) -> int:
 
 
 def _sorted_values(values) -> list:
+    """The distinct values, numbers before strings; numeric arrays without a Python object per row."""
+
+    if values.dtype != object:
+        values = distinct(values)
     return sorted(set(values.tolist()), key=lambda v: (str(type(v)), str(v)))
 
 
-def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y", x_name: str = "X"):
-    """Binary labels as ``(is_positive, classes)``: a 0/1 int array and the two labels.
+def distinct(values):
+    """The distinct values of a 1-D array, sorted: counted for small non-negative integers (no sorted copy)."""
+    import numpy as np
+
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0 and values.max() < 1 << 20:
+        return np.flatnonzero(np.bincount(values)).astype(values.dtype)
+    if values.dtype == np.bool_:
+        return np.array([False, True])[[not values.all(), bool(values.any())]]
+    return np.unique(values)
+
+
+def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str = "y", x_name: str = "X",
+                  as_bool: bool = False):
+    """Binary labels as ``(is_positive, classes)``: a 0/1 int array (bool with ``as_bool``) and the two labels.
 
     Labels may be numbers or strings ("<=50K", ">50K"); ``positive_label`` names the
     favourable (or minority) class and must be one of them.
@@ -283,7 +313,8 @@ def binary_labels(value: Any, n_samples: int, positive_label: Any = 1, name: str
     classes = _sorted_values(array)
     if len(classes) > 2:
         raise ValueError(f"{name} must hold two classes, got {len(classes)}: {classes[:5]}")
-    return positive_class(array, positive_label, name, classes).astype(np.int64), classes
+    is_positive = positive_class(array, positive_label, name, classes)
+    return (is_positive if as_bool else is_positive.astype(np.int64)), classes
 
 
 def positive_class(y, positive_label: Any, name: str = "y", classes: list | None = None):

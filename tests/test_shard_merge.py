@@ -11,6 +11,7 @@ import pytest_mlaudit as mla
 from pytest_mlaudit.__main__ import main
 from pytest_mlaudit.report import json
 from pytest_mlaudit.report.shards import ShardMergeError
+from pytest_mlaudit.stats import auc_interval
 
 ROBUSTNESS_METRICS = ("clean_accuracy", "robust_accuracy", "attack_success_rate", "accuracy_drop")
 
@@ -143,3 +144,73 @@ def test_a_bad_shard_setting_is_refused(given, message):
     with pytest.raises(ValueError, match=message):
         with mla.settings(shard=given):
             pass
+
+
+def _jobs(run, shards):
+    """One JSON document per CI job, each job a fresh run of one test (so the audit's seeds are the same in each)."""
+    import contextvars
+
+    from pytest_mlaudit.session import TestAudit, current_settings, open_test
+
+    documents = []
+    for shard in [None, *((i, shards) for i in range(1, shards + 1))]:
+        def job():
+            test = TestAudit("tests/test_ci.py::test_fairness", current_settings())
+            open_test(test)
+            with mla.settings(shard=shard):
+                run()
+            return test.records[-1]
+        record = contextvars.Context().run(job)
+        documents.append(json.build_document([record], environment={}))
+    return documents[0], documents[1:]
+
+
+def _fairness_run(gated: bool):
+    from fairness_example import FixedPredictions
+
+    rng = np.random.default_rng(1)
+    n = 1203
+    group = rng.choice(np.array(["a", "b", "c"]), n)
+    y = (rng.random(n) < 0.4).astype(np.int64)
+    predicted = np.where(rng.random(n) < np.select([group == "a", group == "b"], [0.8, 0.7], 0.6), y, 1 - y)
+    X = np.arange(n).reshape(-1, 1)
+    model = FixedPredictions(predicted)
+    if gated:
+        return lambda: mla.assert_demographic_parity(model, X, y, sensitive_features={"region": group}, at_most=0.2,
+                                                     n_bootstrap=300)
+    return lambda: mla.fairness(model, X, y, sensitive_features={"region": group, "parity": np.arange(n) % 2},
+                                n_bootstrap=300)
+
+
+@needs("fairlearn")
+@pytest.mark.parametrize("gated", [True, False], ids=["gated", "two-features"])
+def test_four_fairness_shards_merge_into_exactly_the_single_run_counts_intervals_and_gates(gated):
+    single, shards = _jobs(_fairness_run(gated), 4)
+    (audit,) = json.merge(shards, [f"shard{i}.json" for i in range(1, 5)])["audits"]
+    (whole,) = single["audits"]
+    assert [document["audits"][0]["params"]["shard"]["rows"] for document in shards] == \
+        [[0, 300], [300, 601], [601, 902], [902, 1203]]
+    assert audit["metrics"] == whole["metrics"]
+    assert audit["gates"] == whole["gates"]
+    assert audit["outcome"] == whole["outcome"]
+    assert audit["params"]["confusion_counts"] == whole["params"]["confusion_counts"]
+    assert audit["params"]["group_sizes"] == whole["params"]["group_sizes"]
+    assert sum(whole["params"]["group_sizes"]) == 1203
+    merge = audit["params"]["shard_merge"]
+    assert merge["not_pooled"] == {} and "exactly the result of one run" in merge["recomputed_from_counts"]
+    shard_intervals = {(d["audits"][0]["metrics"]["demographic_parity_difference"]["low"]) for d in shards}
+    assert whole["metrics"]["demographic_parity_difference"]["low"] not in shard_intervals
+
+
+def test_an_auc_is_kept_per_shard_and_the_merge_says_why():
+    documents = []
+    rng = np.random.default_rng(0)
+    for index in (1, 2):
+        members, holdout = rng.normal(0.3, 1.0, 50), rng.normal(0.0, 1.0, 50)
+        with mla.audit("privacy", "membership inference", data=np.r_[members, holdout], shard=(index, 2)) as a:
+            a.metric("auc", auc_interval(members, holdout))
+        documents.append(json.build_document([dataclasses.replace(a._record, nodeid="t", index=0)], environment={}))
+    (audit,) = json.merge(documents, ["a", "b"])["audits"]
+    assert "auc" not in audit["metrics"] and {"auc [shard 1/2]", "auc [shard 2/2]"} <= set(audit["metrics"])
+    assert audit["params"]["shard_merge"]["not_pooled"]["auc"].startswith(
+        "delong: an AUC ranks every score of one shard against every score of the others")

@@ -10,6 +10,7 @@ import numpy as np
 from .. import validation
 from ..authoring import Audit
 from ..estimators import require_fitted
+from .groups import CHUNK_ROWS, rows_of
 
 
 def model_call(what: str, method, *args, **kwargs):
@@ -45,7 +46,21 @@ def check_prefit(model, positive_label) -> None:
 
 
 def predict_01(model, X, sensitive, seed: int, positive_label, classes, x_name: str = "X"):
-    """The model's predictions as 0/1 (1 = ``positive_label``), checked against y's classes."""
+    """Which samples the model predicts as ``positive_label`` (a boolean array), its labels checked against y's.
+
+    ``sensitive``: the groups (a DataFrame of labels as text), or a function making
+    them, given to a model whose ``predict`` takes ``sensitive_features``.
+    """
+    predicted = predicted_labels(model, X, sensitive, seed, x_name)
+    unexpected = sorted({str(v) for v in validation.distinct(predicted).tolist()} - {str(c) for c in classes})
+    if unexpected:
+        raise ValueError(f"model predicts labels {unexpected} that are not among y's classes {list(classes)}: "
+                         f"was it fitted on the same labels?")
+    return predicted == positive_label
+
+
+def predicted_labels(model, X, sensitive, seed: int, x_name: str = "X"):
+    """``model.predict(X)``, one label per row; ``sensitive`` (or ``sensitive()``) and ``seed`` given when it takes them."""
     predict = getattr(model, "predict", None)
     if not callable(predict):
         raise TypeError(f"model must be a fitted classifier with a predict method, got {type(model).__name__}")
@@ -55,22 +70,55 @@ def predict_01(model, X, sensitive, seed: int, positive_label, classes, x_name: 
     except (TypeError, ValueError):
         accepted = {}
     if "sensitive_features" in accepted:
-        kwargs["sensitive_features"] = sensitive
+        kwargs["sensitive_features"] = sensitive() if callable(sensitive) else sensitive
     if "random_state" in accepted:
         kwargs["random_state"] = seed
+    n = n_rows(X, x_name)
     predicted = np.asarray(model_call(f"model.predict({x_name})", predict, X, **kwargs))
-    if predicted.ndim != 1 or predicted.shape[0] != len(sensitive):
-        raise ValueError(f"model.predict({x_name}) must return one label per sample ({len(sensitive)}), got shape {predicted.shape}")
-    unexpected = sorted({str(v) for v in np.unique(predicted).tolist()} - {str(c) for c in classes})
-    if unexpected:
-        raise ValueError(f"model predicts labels {unexpected} that are not among y's classes {list(classes)}: "
-                         f"was it fitted on the same labels?")
-    return (predicted == positive_label).astype(np.int64)
+    if predicted.ndim != 1 or predicted.shape[0] != n:
+        raise ValueError(f"model.predict({x_name}) must return one label per sample ({n}), got shape {predicted.shape}")
+    return predicted
 
 
-def describe_data(a: Audit, X, y01, sensitive) -> None:
+def groups_as_text(groups: dict[str, Any]):
+    """Group columns as a DataFrame of their labels as text, as the report names the groups."""
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(column).reset_index(drop=True).astype(str) for name, column in groups.items()})
+
+
+def describe_data(a: Audit, X, positive, groups) -> None:
     """Record a content hash of features (any table: numbers, strings, DataFrame), labels and groups, and X's shape."""
-    import pandas as pd  # installed with fairlearn, like the rest of the family's tables
+    X = validation.from_torch(X)
+    record_fingerprint(a, fingerprint_all(X, positive, groups), list(getattr(X, "shape", (len(positive),))),
+                       _dtype_of(X))
+
+
+def fingerprint_all(X, positive, groups):
+    """The :class:`~pytest_mlaudit.validation.Fingerprint` of in-memory rows, hashed a chunk at a time.
+
+    ``groups``: a DataFrame or a dict of group columns. The memory is a chunk's, the hash
+    that of all the rows (:func:`fingerprint_rows`).
+    """
+    if hasattr(groups, "columns"):
+        groups = {str(column): groups.iloc[:, i] for i, column in enumerate(groups.columns)}
+    X = validation.from_torch(X)
+    fingerprint = validation.Fingerprint()
+    for start in range(0, len(positive), CHUNK_ROWS):
+        stop = start + CHUNK_ROWS
+        fingerprint_rows(fingerprint, rows_of(X, start, stop), positive[start:stop],
+                         {name: rows_of(column, start, stop) for name, column in groups.items()})
+    return fingerprint
+
+
+def fingerprint_rows(fingerprint, X, positive, groups: dict[str, Any]) -> None:
+    """Add rows to ``fingerprint``: a hash per row of the features, the 0/1 labels, a hash per row of the groups.
+
+    Row hashes (pandas' ``hash_pandas_object``) take any table; the groups are hashed as
+    the text the report shows them by. The result depends only on the rows, not on how
+    they were cut into chunks.
+    """
+    import pandas as pd  # installed with the fairness extra, like the rest of the family's tables
 
     X = validation.from_torch(X)
     if isinstance(X, pd.DataFrame):
@@ -79,15 +127,22 @@ def describe_data(a: Audit, X, y01, sensitive) -> None:
         array = np.asarray(X)
         table = pd.DataFrame(array.reshape(array.shape[0], -1))
     rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
-    groups = pd.util.hash_pandas_object(sensitive, index=False).to_numpy()
-    a.describe_data((rows, y01, groups))
-    a.data["shape"] = [int(s) for s in getattr(X, "shape", (len(rows), table.shape[1]))]
-    a.data["dtype"] = _dtype_of(X, table)  # X's, not that of the row hashes the fingerprint was taken over
+    group_hashes = pd.util.hash_pandas_object(groups_as_text(groups), index=False).to_numpy()
+    fingerprint.update(rows, np.asarray(positive).astype(np.int64), group_hashes)
 
 
-def _dtype_of(X, table) -> str:
+def record_fingerprint(a: Audit, fingerprint, shape: list[int], dtype: str) -> None:
+    a.data.update(fingerprint.describe())
+    a.data["shape"] = [int(s) for s in shape]
+    a.data["dtype"] = dtype  # X's, not that of the row hashes the fingerprint was taken over
+
+
+def _dtype_of(X) -> str:
     """The features' dtype; a DataFrame with mixed columns as its distinct dtypes (``float64, object``)."""
     dtype = getattr(X, "dtype", None)
     if dtype is not None:
         return str(dtype)
-    return ", ".join(sorted({str(column_dtype) for column_dtype in table.dtypes}))
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None:
+        return ", ".join(sorted({str(column_dtype) for column_dtype in dtypes}))
+    return str(np.asarray(X).dtype)

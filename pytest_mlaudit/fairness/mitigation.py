@@ -95,6 +95,9 @@ def _compare(a: Audit, model, X_train, y_train, X_test, y_test, sensitive_train,
 
     if not (callable(getattr(model, "fit", None)) and callable(getattr(model, "predict", None))):
         raise TypeError(f"model must be a classifier with fit and predict (scikit-learn API), got {type(model).__name__}")
+    for name, value in (("X_train", X_train), ("X_test", X_test)):
+        validation.refuse_chunks(name, value, "compare_mitigation",
+                                 "fairlearn's ThresholdOptimizer fits its thresholds on all the training rows at once")
     n_train, n_test = inputs.n_rows(X_train, "X_train"), inputs.n_rows(X_test, "X_test")
     if len(getattr(X_train, "shape", ())) > 1 and len(getattr(X_test, "shape", ())) > 1:
         validation.check_same_rows(X_train, X_test, "X_train", "X_test")

@@ -11,14 +11,15 @@ from typing import Any
 from .. import extras
 from ..authoring import Audit
 from ..records import Estimate, jsonable
+from .groups import CountTable
 from .metrics import BOOTSTRAP_METHOD, DISPARITIES, GROUP_RATES
 from .results import FOUR_FIFTHS, FairnessResult, GroupFairness
 
 
 def params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> dict[str, Any]:
-    """The params of a fairness record: the groups, their sizes, the bootstrap."""
+    """The params of a fairness record: the groups, their sizes, the bootstrap. ``sensitive``: a frame or column names."""
     return {
-        "sensitive_features": list(sensitive.columns),
+        "sensitive_features": list(getattr(sensitive, "columns", sensitive)),
         "groups": [g.group for g in result.intersection.groups],
         "group_sizes": [g.size for g in result.intersection.groups],
         "positive_label": jsonable(positive_label),
@@ -29,14 +30,25 @@ def params(sensitive, result: FairnessResult, positive_label, n_bootstrap) -> di
     }
 
 
+def count_params(table: CountTable, bootstrap_seed: int) -> dict[str, Any]:
+    """What a merge of data shards needs to recompute the record exactly: the per-group counts and the seed."""
+    return {"confusion_counts": table.to_json(), "bootstrap_seed": bootstrap_seed}
+
+
 def record_metrics(a: Audit, result: FairnessResult, prefix: str) -> None:
+    for name, estimate in metrics_of(result, prefix).items():
+        a.metric(name, estimate)
+
+
+def metrics_of(result: FairnessResult, prefix: str = "") -> dict[str, Estimate]:
     """Accuracy and the disparities (of the intersection, then of each feature alone as ``name[feature]``)."""
-    a.metric(prefix + "accuracy", result.accuracy)
+    metrics = {prefix + "accuracy": result.accuracy}
     for name in DISPARITIES:
-        a.metric(prefix + name, getattr(result.intersection, name))
+        metrics[prefix + name] = getattr(result.intersection, name)
     for part in result.by_feature:
         for name in DISPARITIES:
-            a.metric(f"{prefix}{name}[{part.features[0]}]", getattr(part, name))
+            metrics[f"{prefix}{name}[{part.features[0]}]"] = getattr(part, name)
+    return metrics
 
 
 def record_figures(a: Audit, runs: list[tuple[str, FairnessResult]]) -> None:

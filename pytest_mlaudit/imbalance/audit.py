@@ -255,6 +255,10 @@ def _validated(a: Audit, model, X_train, y_train, X_test, y_test, positive_label
         raise TypeError(f"model must be a classifier with fit and predict (scikit-learn API), got {type(model).__name__}")
     if X_test is None or y_test is None:
         raise TypeError("X_test and y_test are required: the audit measures the model on the test split")
+    for name, value in (("X_test", X_test), ("X_train", X_train)):
+        validation.refuse_chunks(name, value, "the imbalance audit",
+                                 "its PR-AUC ranks every test score and its bootstrap resamples the test rows, and "
+                                 "the leakage guards compare every test row with the training rows")
     X_test = validation.features(X_test, "X_test")
     y_test = validation.labels(y_test, X_test.shape[0], "y_test", x_name="X_test")
     X_test, y_test = a.shard_rows(X_test, y_test)  # --mlaudit-shard i/k: the i-th block of test rows
@@ -364,7 +368,8 @@ def _predictions(fitted, X, y_test, positive_label: int):
     scores = None
     if classes is not None and callable(getattr(fitted, "predict_proba", None)):
         column = int(np.flatnonzero(np.asarray(classes) == positive_label)[0])
-        scores = np.asarray(fitted.predict_proba(X), dtype=np.float64)[:, column]
+        # a copy of the column: a view would keep all the classes' probabilities alive
+        scores = np.ascontiguousarray(np.asarray(fitted.predict_proba(X), dtype=np.float64)[:, column])
     elif classes is not None and len(classes) == 2 and callable(getattr(fitted, "decision_function", None)):
         scores = np.asarray(fitted.decision_function(X), dtype=np.float64)
         if classes[1] != positive_label:

@@ -95,20 +95,37 @@ def _row_hashes(X):
     flat = X.reshape(X.shape[0], -1)
     hashes = np.zeros(flat.shape[0], dtype=np.uint64)
     multiplier = np.uint64(0x9E3779B97F4A7C15)
+    values = np.empty(flat.shape[0], dtype=np.float64)  # one column at a time, reused: two arrays per row in all
+    bits = values.view(np.uint64)
     with np.errstate(over="ignore"):
         for column in range(flat.shape[1]):
-            bits = (flat[:, column].astype(np.float64) + 0.0).view(np.uint64)  # -0.0 becomes 0.0
-            hashes = (hashes ^ (bits + np.uint64(column))) * multiplier
-            hashes ^= hashes >> np.uint64(29)
+            values[:] = flat[:, column]
+            values += 0.0  # -0.0 becomes 0.0
+            bits += np.uint64(column)
+            hashes ^= bits
+            hashes *= multiplier
+            np.right_shift(hashes, np.uint64(29), out=bits)
+            hashes ^= bits
     return hashes
+
+
+def _found_in(hashes, among):
+    """Which of ``hashes`` occur in ``among``: a binary search in the sorted ``among``, one byte per hash."""
+    among = np.sort(among)
+    if among.size == 0:
+        return np.zeros(hashes.shape, dtype=bool)
+    positions = np.searchsorted(among, hashes)
+    np.minimum(positions, among.size - 1, out=positions)
+    return among[positions] == hashes
 
 
 def shared_rows(X_train, X_test) -> Check:
     train_hashes, test_hashes = _row_hashes(X_train), _row_hashes(X_test)
-    candidates = np.isin(test_hashes, train_hashes)
+    candidates = _found_in(test_hashes, train_hashes)
+    del test_hashes
     shared = 0
     if candidates.any():
-        train = set(_row_keys(X_train[np.isin(train_hashes, test_hashes[candidates])]))
+        train = set(_row_keys(X_train[_found_in(train_hashes, _row_hashes(X_test[candidates]))]))
         shared = sum(key in train for key in _row_keys(X_test[candidates]))
     detail = (f"{shared} of {X_test.shape[0]} test rows also occur in the training split"
               if shared else f"no test row occurs in the training split ({X_test.shape[0]} checked)")

@@ -44,13 +44,14 @@ def true_label_log_probabilities(model, X, y, labels_name: str = "y", features_n
         classes = np.asarray(model.classes_)
         validation.check_known_labels(y, classes, labels_name, "the model does not know")
         proba = np.asarray(applied(model.predict_proba, X, features_name), dtype=np.float64)
-        log_p = np.log(np.clip(proba, SMALLEST_PROBABILITY, None))
+        log_p = np.clip(proba, SMALLEST_PROBABILITY, None)
+        del proba
+        np.log(log_p, out=log_p)
         rows = np.arange(len(y))
         labels = np.searchsorted(classes, y)
     log_true = log_p[rows, labels]
-    others = log_p.copy()
-    others[rows, labels] = -np.inf
-    log_rest = np.logaddexp.reduce(others, axis=1)
+    log_p[rows, labels] = -np.inf  # the audit's own array: the other classes' log probabilities, in place
+    log_rest = np.logaddexp.reduce(log_p, axis=1)
     return log_true, np.maximum(log_rest, np.log(SMALLEST_PROBABILITY))
 
 

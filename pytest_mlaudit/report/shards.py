@@ -8,6 +8,10 @@ interval recomputed from the pooled counts with the metric's own method, never
 averaged. A statistic that counts do not determine (a bootstrap interval, an AUC, a
 quantile of runs) cannot be pooled exactly: each shard's figure is kept, named
 ``"<metric> [shard i/k]"``, and ``params["shard_merge"]["not_pooled"]`` says why.
+Fairness records are the exception that proves the rule: they keep their per-group
+confusion counts, on which their count bootstrap depends alone, so the whole record is
+recomputed from the pooled counts (:mod:`pytest_mlaudit.fairness.pooling`). A
+membership AUC is a statistic of the scores, not of counts: it stays per shard.
 
 The merge refuses (:class:`ShardMergeError`) shards that disagree on k, a missing or
 repeated shard, shards cut from different data (their fingerprints of all the rows
@@ -22,6 +26,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from ..fairness.pooling import has_counts, pool_fairness
 from ..records import AuditRecord, Check, Estimate, Gate
 from ..stats import gate_passes, independent_difference, paired_difference, proportion
 
@@ -115,9 +120,18 @@ def pooled_record(shards: list[AuditRecord]) -> AuditRecord:
                        **({"of_rows": first.params["shard"]["of_rows"], "of_data": first.params["shard"]["of_data"]}
                           if "of_data" in first.params["shard"] else {})}
     metrics, not_pooled = _pooled_metrics(shards, labels)
+    checks = _pooled_checks(shards, labels)
+    recomputed = None
+    if not errors and all(has_counts(shard) for shard in shards):
+        fairness = pool_fairness(shards)
+        metrics, not_pooled, recomputed = fairness.metrics, {}, fairness.note
+        params.update(fairness.params)
+        by_name = {check.name: check for check in fairness.checks}
+        checks = [by_name.pop(check.name, check) for check in checks] + list(by_name.values())
     params["shard_merge"] = {
         "pooled": sorted(name for name in metrics if "[shard " not in name),
         "not_pooled": not_pooled,
+        **({"recomputed_from_counts": recomputed} if recomputed else {}),
         "extras": "the shards' charts and tables are left out of the merged record",
     }
     gates = _pooled_gates(shards, labels, metrics)
@@ -130,7 +144,7 @@ def pooled_record(shards: list[AuditRecord]) -> AuditRecord:
         data={"shards": [dict(shard.data) for shard in shards]},
         metrics=metrics if not errors else {},
         gates=gates if not errors else [],
-        checks=_pooled_checks(shards, labels),
+        checks=checks,
         extras={},
         duration_s=sum(shard.duration_s for shard in shards),
         handled=all(shard.handled for shard in shards),
@@ -164,6 +178,10 @@ def _why_not_poolable(estimates: list[Estimate | None]) -> str | None:
     if len(methods) != 1:
         return f"measured with different methods or confidence levels: {sorted(methods)}"
     method = estimates[0].method
+    if method == "delong":
+        return ("delong: an AUC ranks every score of one shard against every score of the others, which no count "
+                "of a shard holds, so it cannot be pooled; each shard's AUC is shown (a membership audit stays "
+                "per shard: run it on all the rows in one job for the AUC of all the data)")
     if method not in POOLED or any(estimate.counts is None for estimate in estimates):
         return (f"{method}: the interval is not determined by counts (a bootstrap, an AUC, a quantile of runs), so "
                 f"it cannot be pooled exactly; each shard's figure is shown")
