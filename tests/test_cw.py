@@ -59,6 +59,19 @@ def test_native_agrees_with_arts_carlini_l2_at_convergence():
     assert l2_ours == pytest.approx(l2_art, rel=0.10)
 
 
+def test_native_and_art_share_one_validated_parameter_set():
+    from dataclasses import fields
+
+    from pytest_mlaudit.robustness.art_attacks import ArtCarliniWagnerL2, CarliniWagnerParams
+
+    shared = [field.name for field in fields(CarliniWagnerParams)]
+    assert [field.name for field in fields(ArtCarliniWagnerL2)] == shared
+    assert [field.name for field in fields(mla.CarliniWagnerL2)] == [*shared, "implementation"]
+    for attack in (mla.CarliniWagnerL2, ArtCarliniWagnerL2):
+        with pytest.raises(ValueError, match="CarliniWagnerL2 max_iter must be a positive"):
+            attack(max_iter=0)
+
+
 def test_examples_beyond_eps_fall_back_to_the_input():
     x, _, ours = _native(40, eps=0.3, max_iter=50, binary_search_steps=3)
     moved = (ours - x).flatten(1).norm(dim=1)

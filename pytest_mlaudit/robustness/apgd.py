@@ -56,23 +56,29 @@ def margin_loss(logits: Any, y: Any, loss: str, target: Any = None) -> Any:
     return -(true - others) / (ranked[:, 0] - ranked[:, 2] + 1e-12)
 
 
-def loss_and_gradient(classifier: Any, x: Any, y: Any, loss: str, target: Any = None, eot_iter: int = 1):
-    """Logits, per-sample loss and its input gradient, averaged over ``eot_iter`` passes (EOT for random models)."""
+def loss_and_gradient(classifier: Any, x: Any, y: Any, loss: str, target: Any = None, eot_iter: int = 1,
+                      gradient: bool = True):
+    """Logits, per-sample loss and its input gradient, averaged over ``eot_iter`` passes (EOT for random models).
+
+    With ``gradient=False`` the passes are forward only and the gradient is ``None``
+    (APGD's last point needs its logits and loss, not a step from it).
+    """
     import torch
 
-    x = x.detach().requires_grad_(True)
+    x = x.detach().requires_grad_(gradient)
     logits_sum = loss_sum = grad_sum = None
     for _ in range(eot_iter):
-        with torch.enable_grad():
+        with torch.enable_grad() if gradient else torch.inference_mode():
             logits = classifier.logits(x)
             per_sample = margin_loss(logits, y, loss, target)
-            (grad,) = torch.autograd.grad(per_sample.sum(), x)
+            grad = torch.autograd.grad(per_sample.sum(), x)[0] if gradient else None
         logits, per_sample = logits.detach(), per_sample.detach()
         if logits_sum is None:
             logits_sum, loss_sum, grad_sum = logits, per_sample, grad
         else:
-            logits_sum, loss_sum, grad_sum = logits_sum + logits, loss_sum + per_sample, grad_sum + grad
-    return logits_sum / eot_iter, loss_sum / eot_iter, grad_sum / eot_iter
+            logits_sum, loss_sum = logits_sum + logits, loss_sum + per_sample
+            grad_sum = grad_sum + grad if gradient else None
+    return logits_sum / eot_iter, loss_sum / eot_iter, None if grad_sum is None else grad_sum / eot_iter
 
 
 @dataclass(frozen=True)
@@ -183,13 +189,15 @@ class APGD:
                 z = self._project(s["x"], x_adv + s["step"].view(shape) * direction(s["grad"], self.norm), low, high)
                 moved = x_adv + momentum * (z - x_adv) + (1 - momentum) * (x_adv - x_prev)
                 s["x_prev"], s["x_adv"] = x_adv, self._project(s["x"], moved, low, high)
+            last = i == self.n_iter - 1  # no step is taken from the last point: its gradient is not needed
             logits, loss, s["grad"] = loss_and_gradient(classifier, s["x_adv"], s["y"], self.loss, s["target"],
-                                                        self.eot_iter)
+                                                        self.eot_iter, gradient=not last)
             s["increases"] += (loss > s["loss"]).float()
             s["loss"] = loss
             better = loss > s["loss_best"]
             for key, value in (("x_best", s["x_adv"]), ("grad_best", s["grad"]), ("loss_best", loss)):
-                s[key][better] = value[better]
+                if value is not None:
+                    s[key][better] = value[better]
         out[s["idx"]] = s["x_best"]
         return out, fooled
 

@@ -127,8 +127,13 @@ def _optional_eps(eps: float | None, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class ArtCarliniWagnerL2:
-    """Carlini & Wagner's L2 attack through ART's ``CarliniL2Method`` (``CarliniWagnerL2(implementation="art")``)."""
+class CarliniWagnerParams:
+    """The parameters of C&W-L2, validated once, for both implementations.
+
+    :class:`ArtCarliniWagnerL2` (ART's ``CarliniL2Method``) is these parameters as they
+    are; :class:`.cw.CarliniWagnerL2`, the native attack, adds ``implementation``.
+    ``eps`` optionally bounds the examples in L2 (beyond it the sample counts as robust).
+    """
 
     eps: float | None = None
     confidence: float = 0.0
@@ -147,23 +152,34 @@ class ArtCarliniWagnerL2:
         positive_number(self.initial_const, "CarliniWagnerL2 initial_const", allow_zero=False)
         positive_int(self.batch_size, "CarliniWagnerL2 batch_size")
 
-    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
-        load("art", "robustness", "this ART-backed attack")
-        from art.attacks.evasion import CarliniL2Method
-
-        def make(estimator):
-            return CarliniL2Method(estimator, confidence=self.confidence, targeted=False,
-                                   learning_rate=self.learning_rate, binary_search_steps=self.binary_search_steps,
-                                   max_iter=self.max_iter, initial_const=self.initial_const, max_halving=5,
-                                   max_doubling=5, batch_size=self.batch_size, verbose=False)
-
-        return _run_art(make, classifier, x, y, clip, generator, self.eps, "2")
-
     def describe(self) -> dict[str, Any]:
         return {"attack": "CarliniWagnerL2", "norm": "L2", "eps": self.eps, "confidence": self.confidence,
                 "learning_rate": self.learning_rate, "binary_search_steps": self.binary_search_steps,
                 "max_iter": self.max_iter, "initial_const": self.initial_const, "batch_size": self.batch_size,
                 "targeted": False, "knowledge": "white-box", "implementation": "ART CarliniL2Method"}
+
+
+def art_carlini_wagner_l2(params: CarliniWagnerParams, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any],
+                          generator: Any = None) -> Any:
+    """ART's ``CarliniL2Method`` with ``params``; examples beyond ``params.eps`` fall back to ``x``."""
+    load("art", "robustness", "this ART-backed attack")
+    from art.attacks.evasion import CarliniL2Method
+
+    def make(estimator):
+        return CarliniL2Method(estimator, confidence=params.confidence, targeted=False,
+                               learning_rate=params.learning_rate, binary_search_steps=params.binary_search_steps,
+                               max_iter=params.max_iter, initial_const=params.initial_const, max_halving=5,
+                               max_doubling=5, batch_size=params.batch_size, verbose=False)
+
+    return _run_art(make, classifier, x, y, clip, generator, params.eps, "2")
+
+
+@dataclass(frozen=True)
+class ArtCarliniWagnerL2(CarliniWagnerParams):
+    """Carlini & Wagner's L2 attack through ART's ``CarliniL2Method`` (``CarliniWagnerL2(implementation="art")``)."""
+
+    def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
+        return art_carlini_wagner_l2(self, classifier, x, y, clip, generator)
 
 
 @dataclass(frozen=True)

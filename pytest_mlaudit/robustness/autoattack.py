@@ -112,16 +112,15 @@ class AutoAttack:
 
         if generator is None:
             generator = torch.Generator().manual_seed(0)
-        with torch.no_grad():
-            n_classes = classifier.logits(x[:1]).shape[1]
+        with torch.inference_mode():
+            clean_logits = classifier.logits(x)
         best = x.clone()
-        with torch.no_grad():
-            remaining = (classifier.logits(x).argmax(1) == y).nonzero().squeeze(1)
-        for stage in self.stages(n_classes, tuple(x.shape[1:])):
+        remaining = (clean_logits.argmax(1) == y).nonzero().squeeze(1)
+        for stage in self.stages(clean_logits.shape[1], tuple(x.shape[1:])):
             if len(remaining) == 0:
                 break
             x_adv = run_attack(stage.attack, classifier, x[remaining], y[remaining], clip, generator)
-            with torch.no_grad():
+            with torch.inference_mode():
                 fooled = classifier.logits(x_adv).argmax(1) != y[remaining]
             best[remaining[fooled]] = x_adv[fooled]
             remaining = remaining[~fooled]

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .art_attacks import ArtCarliniWagnerL2
+from .art_attacks import CarliniWagnerParams, art_carlini_wagner_l2
 
 IMPLEMENTATIONS = ("native", "art")
 ADAM_BETAS = (0.9, 0.999)
@@ -34,34 +34,26 @@ TANH_MARGIN = 0.999999  # keeps atanh finite at the domain's bounds
 
 
 @dataclass(frozen=True)
-class CarliniWagnerL2:
-    """C&W-L2, untargeted; optionally bounded by ``eps`` (examples beyond it count as failures)."""
+class CarliniWagnerL2(CarliniWagnerParams):
+    """C&W-L2, untargeted; optionally bounded by ``eps`` (examples beyond it count as failures).
 
-    eps: float | None = None
-    confidence: float = 0.0
-    learning_rate: float = 0.01
-    binary_search_steps: int = 5
-    max_iter: int = 50
-    initial_const: float = 0.1
-    batch_size: int = 128
+    The parameters and their checks are :class:`.art_attacks.CarliniWagnerParams`,
+    shared with ART's implementation, which ``implementation="art"`` selects.
+    """
+
     implementation: str = "native"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.implementation not in IMPLEMENTATIONS:
             raise ValueError(f"CarliniWagnerL2 implementation must be one of {IMPLEMENTATIONS}, "
                              f"got {self.implementation!r}")
-        self._art()  # validates the shared parameters
-
-    def _art(self) -> ArtCarliniWagnerL2:
-        return ArtCarliniWagnerL2(eps=self.eps, confidence=self.confidence, learning_rate=self.learning_rate,
-                                  binary_search_steps=self.binary_search_steps, max_iter=self.max_iter,
-                                  initial_const=self.initial_const, batch_size=self.batch_size)
 
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
         if self.implementation == "art":
-            return self._art().generate(classifier, x, y, clip, generator)
+            return art_carlini_wagner_l2(self, classifier, x, y, clip, generator)
         return torch.cat([self._batch(classifier, x[i:i + self.batch_size], y[i:i + self.batch_size], clip)
                           for i in range(0, len(x), self.batch_size)]) if len(x) else x.clone()
 
@@ -136,6 +128,5 @@ class CarliniWagnerL2:
         return succeeded
 
     def describe(self) -> dict[str, Any]:
-        art = self._art().describe()
-        return {**art, "implementation": "native (Adam in tanh space, batched binary search)"
-                if self.implementation == "native" else art["implementation"]}
+        return {**super().describe(), "implementation": "native (Adam in tanh space, batched binary search)"
+                if self.implementation == "native" else "ART CarliniL2Method"}

@@ -36,7 +36,7 @@ def margins(classifier: Any, x: Any, y: Any) -> Any:
     """Per sample ``logit_y - max_{j != y} logit_j``: negative once misclassified."""
     import torch
 
-    with torch.no_grad():
+    with torch.inference_mode():
         logits = classifier.logits(x)
     true = logits.gather(1, y[:, None]).squeeze(1)
     others = logits.scatter(1, y[:, None], -torch.inf).amax(dim=1)
