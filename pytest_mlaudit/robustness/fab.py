@@ -215,9 +215,9 @@ class FAB:
             best[s["idx"][closer]] = s["current"][closer]
             best_size[s["idx"][closer]] = size[closer]
             s["current"][wrong] = s["x"][wrong] + self.beta * (s["current"][wrong] - s["x"][wrong])
-            if self.early_exit:
-                keep = best_size[s["idx"]] > self.eps
-                s = {key: value[keep] for key, value in s.items()}
+            done = best_size[s["idx"]] <= self.eps
+            if self.early_exit and bool(done.any()):
+                s = {key: value[~done] for key, value in s.items()}
         found = torch.isfinite(best_size)
         if bool(found.any()) and self.final_search_steps:
             best[found] = self._final_search(classifier, x[found], y[found], best[found])
