@@ -89,8 +89,9 @@ AUTOATTACK_SAMPLES = 600
 
 
 def test_secured_fraudnet_under_autoattack(mlaudit, transactions, fraudnet_secured):
-    """AutoAttack on a binary model: APGD-CE, then APGD-CE with 5 restarts (no DLR or targeted loss for 2 classes;
-    no Square for tabular inputs); the record says what ran instead. It finds what FGSM missed."""
+    """AutoAttack on a binary model: APGD-CE, then APGD-CE with 5 restarts and FAB towards the other class (no DLR
+    or targeted loss for 2 classes; no Square for tabular inputs); the record says what ran instead. It finds what
+    FGSM missed."""
     network, X, y, clip = attacked(fraudnet_secured, transactions)
     mlaudit.assert_robust_accuracy(network, X[:AUTOATTACK_SAMPLES], y[:AUTOATTACK_SAMPLES],
                                    attack=mla.AutoAttack(eps=EPS), clip=clip, at_least=0.65)

@@ -1,17 +1,16 @@
 """AutoAttack (Croce & Hein, ICML 2020): a fixed ensemble of attacks, the per-sample worst case.
 
 ``version="standard"`` runs APGD-CE, then APGD-T (targeted DLR, 9 target classes),
-then Square (5,000 queries; native in L-inf, ART's in L2), each only on the samples every earlier attack left
-correctly classified; a sample is robust only if it withstands them all. FAB-T, the
-paper's third attack, is left out: ART has no FAB and a native one is not written
-yet; in the paper it changed the robust accuracy of no RobustBench model by more than
-0.1 point after APGD-T, and every run records that it was left out.
+then FAB-T (native, :mod:`.fab`; 9 target classes), then Square (5,000 queries; native
+in L-inf, ART's in L2), each only on the samples every earlier attack left correctly
+classified; a sample is robust only if it withstands them all.
 ``version="rand"`` (randomized models) runs APGD-CE and APGD-DLR with Expectation
 over Transformation (each gradient averaged over ``eot_iter`` forward passes).
 
 What runs depends on the model and data, and is recorded in the audit:
 - a binary classifier has no DLR loss (it needs 3 classes) and no wrong class to
-  rank: APGD-T and APGD-DLR become APGD-CE with ``BINARY_RESTARTS`` random restarts;
+  rank: APGD-T and APGD-DLR become APGD-CE with ``BINARY_RESTARTS`` random restarts,
+  and FAB-T becomes FAB towards the one other class (the untargeted FAB);
 - with 3 classes the targeted DLR loss (it needs 4) becomes targeted cross-entropy;
 - Square perturbs image patches: on non-image inputs it does not run.
 
@@ -32,13 +31,13 @@ from ..stats import proportion
 from ..validation import positive_int
 from .apgd import APGD
 from .art_attacks import Square
+from .fab import FAB
 from .geometry import budget, norm_label, norm_name
 from .protocol import run_attack
 from .square import SquareLinf
 
 VERSIONS = ("standard", "rand")
 BINARY_RESTARTS = 5
-LEFT_OUT = "FAB-T: not available (ART has no FAB attack; no native implementation yet)"
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class AutoAttack:
-    """AutoAttack at ``eps`` in ``norm``; ``n_iter`` APGD iterations, ``square_queries`` Square queries."""
+    """AutoAttack at ``eps`` in ``norm``; ``n_iter`` APGD and FAB iterations, ``square_queries`` Square queries."""
 
     eps: float
     norm: str = "inf"
@@ -92,6 +91,11 @@ class AutoAttack:
         else:
             stages.append(Stage("APGD-T", APGD(**apgd, loss="dlr", targeted=True,
                                                n_target_classes=min(self.n_target_classes, n_classes - 1))))
+        if self.eps > 0:  # at eps 0 no example differs from its original: FAB has nothing to search
+            fab = FAB(eps=self.eps, norm=self.norm, n_iter=self.n_iter,
+                      n_target_classes=min(self.n_target_classes, n_classes - 1))
+            stages.append(Stage("FAB", fab, "binary classifier: no wrong class to rank, so FAB runs towards the "
+                                            "one other class (the untargeted FAB)") if binary else Stage("FAB-T", fab))
         if len(input_shape) == 3:
             square = (SquareLinf(eps=self.eps, max_iter=self.square_queries) if self.norm == "inf"
                       else Square(eps=self.eps, norm=self.norm, max_iter=self.square_queries))
@@ -102,7 +106,7 @@ class AutoAttack:
         """The paper's attacks that do not run here, with the reason."""
         if self.version == "rand":
             return []
-        missing = [LEFT_OUT]
+        missing = []
         if len(input_shape) != 3:
             missing.append("Square: perturbs image patches; the inputs are not images (channels, height, width)")
         return missing
