@@ -3,6 +3,7 @@
 import json
 import math
 from pathlib import PurePosixPath
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -101,3 +102,32 @@ def test_a_record_made_jsonable_converts_its_checks_and_free_form_fields():
     assert made.checks == [Check("finite", True, "ok")]
     assert [type(value) for value in (made.checks[0].name, made.checks[0].passed, made.checks[0].detail)] == [str, bool,
                                                                                                              str]
+
+
+def test_jsonable_gives_the_repr_of_an_object_with_an_item_method_but_no_ndim():
+    holder = SimpleNamespace(item=lambda: 1)
+    assert jsonable(holder) == repr(holder)
+
+
+def test_json_tree_names_the_field_of_an_unrecordable_object_inside_a_numpy_array():
+    with pytest.raises(UnrecordableValue, match=r"^params.m\[0\]: a builtins.object has no JSON form"):
+        json_tree({"m": np.array([object()], dtype=object)}, "params")
+    with pytest.raises(UnrecordableValue, match=r"^params.m: a builtins.object has no JSON form"):
+        json_tree({"m": np.array(object(), dtype=object)}, "params")
+
+
+def test_json_tree_refuses_a_numpy_object_that_is_not_an_array_naming_its_type():
+    with pytest.raises(UnrecordableValue, match=r"^params.rng: a numpy.random._generator.Generator has no JSON form"):
+        json_tree({"rng": np.random.default_rng(0)}, "params")
+
+
+def test_json_tree_converts_arrays_of_numpy_submodules():
+    assert json_tree(np.ma.masked_array([1, 2]), "x") == [1, 2]
+
+
+def test_json_tree_converts_torch_tensors_and_refuses_a_large_one_naming_its_size():
+    torch = pytest.importorskip("torch")
+    assert json_tree({"t": torch.tensor([1.0, 2.0]), "s": torch.tensor(3)}, "x") == {"t": [1.0, 2.0], "s": 3}
+    with pytest.raises(UnrecordableValue, match=rf"^x: an array of torch.Size\(\[{MAX_ARRAY_ITEMS + 1}\]\) items is "
+                                                rf"too large"):
+        json_tree(torch.zeros(MAX_ARRAY_ITEMS + 1), "x")

@@ -233,3 +233,29 @@ def test_the_terminal_shows_ten_regressions_and_vanished_audits_and_counts_the_r
     assert lines[12:22] == [(f"VANISHED t.py::test_v{i} a: in the baseline, not measured in this run", True)
                             for i in range(10)]
     assert lines[22][0].startswith("mlaudit verdict")
+
+
+def test_an_audit_failed_with_every_gate_met_fails_the_run_with_its_reason():
+    summary = summarize([record(gate(True), outcome="failed")])
+    assert summary["verdict"] == "FAIL"
+    assert summary["reasons"] == ["1 audit(s) failed with every gate met (a regression against the baseline, or a "
+                                  "mandatory check)"]
+
+
+def test_the_terminal_lists_every_failed_check_of_a_suspect_audit():
+    suspect = record(gate(True), suspect=True)
+    suspect.checks.append(Check("finite outputs", False, ""))
+    (line, _), _ = summary_lines([suspect])
+    assert line.startswith("PASS SUSPECT (deterministic, finite outputs) t.py::test_a")
+
+
+def test_the_terminal_shows_exactly_ten_errored_audits_without_a_count_line():
+    lines = list(summary_lines([record(outcome="error", nodeid=f"t.py::test_{i}") for i in range(10)]))
+    assert [line for line, _ in lines if line.startswith("...")] == []
+    assert len(lines) == 11
+
+
+def test_the_terminal_shows_exactly_ten_regressions_without_a_count_line():
+    regressions = [change(f"t.py::test_{i}") for i in range(10)]
+    lines = list(summary_lines([], comparison=comparison(regressions=regressions, changes=regressions)))
+    assert [line for line, _ in lines if line.startswith("...")] == []
