@@ -131,3 +131,8 @@ def test_json_tree_converts_torch_tensors_and_refuses_a_large_one_naming_its_siz
     with pytest.raises(UnrecordableValue, match=rf"^x: an array of torch.Size\(\[{MAX_ARRAY_ITEMS + 1}\]\) items is "
                                                 rf"too large"):
         json_tree(torch.zeros(MAX_ARRAY_ITEMS + 1), "x")
+
+
+def test_json_tree_refuses_a_numpy_object_as_a_key_naming_the_field_and_its_type():
+    with pytest.raises(UnrecordableValue, match=r"^params: a numpy.random._generator.Generator has no JSON form"):
+        json_tree({np.random.default_rng(0): 1}, "params")
