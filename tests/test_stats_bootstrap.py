@@ -58,7 +58,7 @@ def test_merged_cells_give_the_distribution_of_units():
 
 
 def test_a_cell_spanning_two_strata_is_refused():
-    with pytest.raises(ValueError, match="inside one stratum"):
+    with pytest.raises(ValueError, match=r"^each cell must lie inside one stratum$"):
         stratified_bootstrap(_mean_statistic(np.ones(2)), np.array([0, 0, 1, 1]), {"mean": 1.0},
                              cells=np.array([0, 1, 1, 0]), seed=0)
 
@@ -143,8 +143,9 @@ def test_a_statistic_without_one_finite_value_per_resample_is_refused_naming_it(
         stratified_bootstrap(lambda weights: {"mean": np.ones(len(weights) + 1)}, np.zeros(3), {"mean": 1.0}, seed=0)
 
 
-def test_resamples_are_drawn_in_chunks_of_the_chunk_budget_and_a_last_partial_chunk(monkeypatch):
-    monkeypatch.setattr(stats, "BOOTSTRAP_CHUNK_ELEMENTS", 8)  # 4 cells: 2 resamples a chunk
+@pytest.mark.parametrize("budget, chunks", [(8, [2, 2, 2, 1]), (4, [1] * 7), (2, [1] * 7)])
+def test_resamples_are_drawn_in_chunks_of_the_chunk_budget_and_a_last_partial_chunk(monkeypatch, budget, chunks):
+    monkeypatch.setattr(stats, "BOOTSTRAP_CHUNK_ELEMENTS", budget)  # over 4 cells; at least one resample a chunk
     sizes = []
 
     def statistic(weights):
@@ -152,7 +153,18 @@ def test_resamples_are_drawn_in_chunks_of_the_chunk_budget_and_a_last_partial_ch
         return {"mean": weights @ np.arange(4.0) / weights.sum(axis=1)}
 
     stratified_bootstrap(statistic, np.zeros(4), {"mean": 1.5}, seed=0, n_resamples=7)
-    assert sizes == [2, 2, 2, 1]
+    assert sizes == chunks
+
+
+def test_stratified_bootstrap_draws_1000_resamples_by_default():
+    sizes = []
+
+    def statistic(weights):
+        sizes.append(len(weights))
+        return {"mean": weights @ np.arange(4.0) / weights.sum(axis=1)}
+
+    stratified_bootstrap(statistic, np.zeros(4), {"mean": 1.5}, seed=0)
+    assert sum(sizes) == 1000
 
 
 def test_bootstrap_weights_refuse_counts_and_strata_of_different_shapes():
