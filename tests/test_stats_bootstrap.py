@@ -231,3 +231,14 @@ def test_row_bootstrap_refuses_empty_or_unequal_arrays_naming_their_rows(arrays,
 def test_row_bootstrap_refuses_strata_of_another_length_naming_both():
     with pytest.raises(ValueError, match=r"^strata must give one label per row \(3\), got 2$"):
         bootstrap(np.mean, np.arange(3.0), seed=0, strata=np.array([0, 1]))
+
+
+def test_row_bootstrap_draws_1000_resamples_by_default():
+    calls = []
+
+    def statistic(rows):
+        calls.append(len(rows))
+        return float(np.mean(rows))
+
+    bootstrap(statistic, np.arange(5.0), seed=0)
+    assert len(calls) == 1 + 1000  # the data, then each resample
