@@ -192,3 +192,12 @@ def test_gate_policies_compare_the_side_of_the_interval_they_name(op, threshold,
 def test_gate_refuses_an_unknown_policy():
     with pytest.raises(ValueError, match="policy must be one of"):
         gate_passes(ESTIMATE, ">=", 0.5, "optimistic")
+
+
+def test_clopper_pearson_of_no_trials_is_the_whole_unit_interval():
+    assert clopper_pearson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_clopper_pearson_takes_95_percent_by_default():
+    assert clopper_pearson_interval(3, 12) == clopper_pearson_interval(3, 12, 0.95)
+    assert clopper_pearson_interval(3, 12) != clopper_pearson_interval(3, 12, 0.9)

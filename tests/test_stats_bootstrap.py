@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from pytest_mlaudit import stats
-from pytest_mlaudit.stats import BOOTSTRAP_METHOD, bootstrap, bootstrap_weights, stratified_bootstrap
+from pytest_mlaudit.stats import (BOOTSTRAP_METHOD, bootstrap, bootstrap_percentile, bootstrap_weights,
+                                  stratified_bootstrap)
 
 
 def _mean_statistic(values):
@@ -242,3 +243,19 @@ def test_row_bootstrap_draws_1000_resamples_by_default():
 
     bootstrap(statistic, np.arange(5.0), seed=0)
     assert len(calls) == 1 + 1000  # the data, then each resample
+
+
+def test_bootstrap_percentile_names_its_method_and_takes_95_percent_by_default():
+    estimate = bootstrap_percentile(0.5, np.arange(1001) / 1000, 10)
+    assert (estimate.method, estimate.confidence, estimate.n) == ("bootstrap-percentile", 0.95, 10)
+    assert (estimate.low, estimate.high) == pytest.approx((0.025, 0.975))
+
+
+def test_bootstrap_percentile_of_one_defined_replicate_is_widened_to_the_value():
+    estimate = bootstrap_percentile(0.5, [0.4, np.nan], 10)
+    assert (estimate.low, estimate.value, estimate.high) == (0.4, 0.5, 0.5)
+
+
+def test_bootstrap_percentile_refuses_replicates_none_of_which_is_defined():
+    with pytest.raises(ValueError, match=r"^no bootstrap replicate of the statistic is defined$"):
+        bootstrap_percentile(0.5, [np.nan, np.inf], 10)
