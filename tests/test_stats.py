@@ -201,3 +201,32 @@ def test_clopper_pearson_of_no_trials_is_the_whole_unit_interval():
 def test_clopper_pearson_takes_95_percent_by_default():
     assert clopper_pearson_interval(3, 12) == clopper_pearson_interval(3, 12, 0.95)
     assert clopper_pearson_interval(3, 12) != clopper_pearson_interval(3, 12, 0.9)
+
+
+def test_wilson_of_no_trials_is_the_whole_unit_interval():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_wilson_upper_bound_of_all_successes_is_exactly_one():
+    """Unclipped, the score bound of 9/9 at 95% rounds to 1.0000000000000002."""
+    assert wilson_interval(9, 9)[1] == 1.0
+
+
+def test_intervals_refuse_negative_successes():
+    with pytest.raises(ValueError, match=r"^need 0 <= successes <= n, got successes=-1, n=5$"):
+        wilson_interval(-1, 5)
+
+
+def test_proportion_records_its_counts_and_takes_95_percent_wilson_by_default():
+    estimate = proportion(3, 10)
+    assert (estimate.counts, estimate.confidence, estimate.method) == ((3, 10), 0.95, "wilson")
+
+
+def test_proportion_of_no_trials_is_zero_over_the_whole_unit_interval():
+    estimate = proportion(0, 0)
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.0, 0.0, 1.0, 0)
+
+
+def test_gate_refuses_an_unknown_comparison_naming_it():
+    with pytest.raises(ValueError, match=r"^op must be '>=' or '<=', got '=='$"):
+        gate_passes(ESTIMATE, "==", 0.5, "estimate")
