@@ -259,3 +259,9 @@ def test_bootstrap_percentile_of_one_defined_replicate_is_widened_to_the_value()
 def test_bootstrap_percentile_refuses_replicates_none_of_which_is_defined():
     with pytest.raises(ValueError, match=r"^no bootstrap replicate of the statistic is defined$"):
         bootstrap_percentile(0.5, [np.nan, np.inf], 10)
+
+
+def test_a_stratified_row_bootstrap_of_three_strata_resamples_each_within_itself():
+    labels = np.array([0] * 5 + [1] * 3 + [2] * 2)
+    estimate = bootstrap(np.mean, labels, seed=0, strata=labels, n_resamples=50)
+    assert (estimate.low, estimate.value, estimate.high) == (0.7, 0.7, 0.7)
