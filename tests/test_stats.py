@@ -230,3 +230,18 @@ def test_proportion_of_no_trials_is_zero_over_the_whole_unit_interval():
 def test_gate_refuses_an_unknown_comparison_naming_it():
     with pytest.raises(ValueError, match=r"^op must be '>=' or '<=', got '=='$"):
         gate_passes(ESTIMATE, "==", 0.5, "estimate")
+
+
+def test_paired_difference_of_no_units_is_zero_over_minus_one_one():
+    estimate = paired_difference(0, 0, 0, 0, confidence=0.9)
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.0, -1.0, 1.0, 0)
+    assert (estimate.method, estimate.confidence, estimate.counts) == ("newcombe-paired", 0.9, (0, 0, 0, 0))
+
+
+def test_paired_difference_of_one_unit_is_measured():
+    assert paired_difference(0, 1, 0, 0).value == 1.0
+
+
+def test_paired_difference_records_its_counts_method_and_confidence():
+    estimate = paired_difference(30, 15, 5, 50, confidence=0.9)
+    assert (estimate.method, estimate.confidence, estimate.counts) == ("newcombe-paired", 0.9, (30, 15, 5, 50))
