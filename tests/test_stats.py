@@ -245,3 +245,33 @@ def test_paired_difference_of_one_unit_is_measured():
 def test_paired_difference_records_its_counts_method_and_confidence():
     estimate = paired_difference(30, 15, 5, 50, confidence=0.9)
     assert (estimate.method, estimate.confidence, estimate.counts) == ("newcombe-paired", 0.9, (30, 15, 5, 50))
+
+
+def _newcombe_paired_by_hand(both, only_first, only_second, neither, confidence):
+    """Newcombe (1998) method 10 written out, on statsmodels' Wilson intervals of the two margins."""
+    import math
+
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = both + only_first + only_second + neither
+    p1, p2 = (both + only_first) / n, (both + only_second) / n
+    l1, u1 = proportion_confint(both + only_first, n, alpha=1 - confidence, method="wilson")
+    l2, u2 = proportion_confint(both + only_second, n, alpha=1 - confidence, method="wilson")
+    margins = (both + only_first) * (only_second + neither) * (both + only_second) * (only_first + neither)
+    phi = (both * neither - only_first * only_second) / math.sqrt(margins) if margins else 0.0
+    d_low = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    d_high = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    return p1 - p2 - d_low, p1 - p2 + d_high
+
+
+@pytest.mark.parametrize("cells", [(30, 15, 5, 50), (3, 0, 2, 0), (10, 2, 9, 4)])
+@pytest.mark.parametrize("confidence", [0.8, 0.95])
+def test_paired_difference_follows_newcombes_method_10_written_out(cells, confidence):
+    """(3, 0, 2, 0) has a zero margin: no correlation is estimated (phi = 0)."""
+    estimate = paired_difference(*cells, confidence=confidence)
+    assert (estimate.low, estimate.high) == pytest.approx(_newcombe_paired_by_hand(*cells, confidence), abs=1e-12)
+
+
+def test_paired_difference_refuses_negative_counts_naming_them():
+    with pytest.raises(ValueError, match=r"^paired counts must be non-negative, got \(-1, 0, 0, 0\)$"):
+        paired_difference(-1, 0, 0, 0)
