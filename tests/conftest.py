@@ -4,6 +4,7 @@ The classifier labels its own inputs (clean accuracy 1.0 by construction), so th
 robustness numbers in the tests are exact and depend only on the attack.
 """
 
+import os
 import textwrap
 
 import numpy  # noqa: F401  loaded once here: pytester's in-process runs cannot re-import extension modules
@@ -13,6 +14,19 @@ from pytest_mlaudit.dependencies import LIBRARIES, MissingExtraError, available
 
 if available("torch"):
     import torch  # noqa: F401  (the core-only install has no torch: its tests skip)
+
+
+def pytest_configure(config):
+    """``MLAUDIT_HYPOTHESIS_PROFILE=mutation``: few examples, no deadline, fixed seed, for the mutation run.
+
+    The mutation run (docs/testing.md) reruns the property tests once per mutant under
+    mutmut's trampolines, on shared cores: a deadline would fail slow calls, not mutants.
+    """
+    if os.environ.get("MLAUDIT_HYPOTHESIS_PROFILE") == "mutation":
+        from hypothesis import settings
+
+        settings.register_profile("mutation", max_examples=25, deadline=None, derandomize=True, database=None)
+        settings.load_profile("mutation")
 
 
 @pytest.hookimpl(wrapper=True)

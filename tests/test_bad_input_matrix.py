@@ -265,10 +265,54 @@ def test_every_public_function_is_in_the_matrix():
     assert attack_classes == set(ATTACKS)
 
 
-@pytest.mark.parametrize("name", sorted(VALID))
-def test_the_valid_call_of_every_function_works(name, data):
-    """The baseline each case changes one argument of: it must not raise."""
+# The valid calls are the baseline each case changes one argument of; each kind of function
+# is held to what its valid call is specified to give.
+HELPERS = ("feature_range", "sample_outcomes", "make_attack")
+AUDITS = sorted(name for name in VALID if name in mla.AUDIT_FUNCTIONS and name not in HELPERS)
+
+
+@pytest.mark.parametrize("name", AUDITS)
+def test_the_valid_call_of_every_audit_records_one_passed_audit(name, data, mlaudit):
+    before = len(mlaudit.records)
     getattr(mla, name)(**valid_call(name, data))
+    recorded = mlaudit.records[before:]
+    assert [(record.outcome, record.error) for record in recorded] == [("passed", None)]
+    assert recorded[0].metrics
+
+
+@pytest.mark.parametrize("name", sorted(THRESHOLDS))
+def test_the_valid_call_of_every_assertion_records_its_threshold_as_a_met_gate(name, data, mlaudit):
+    getattr(mla, name)(**valid_call(name, data))
+    side = THRESHOLDS[name][0]
+    gates = mlaudit.records[-1].gates
+    assert gates
+    assert {(gate.op, gate.threshold, gate.passed) for gate in gates} == {
+        (">=" if side == "at_least" else "<=", PASSING_THRESHOLD[side], True)}
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_the_valid_call_of_every_attack_keeps_its_eps(name, data):
+    assert getattr(mla, name)(**VALID[name](data)).eps == 0.1
+
+
+def test_the_valid_call_of_make_attack_builds_the_named_attack_with_its_params(data):
+    attack = mla.make_attack(**VALID["make_attack"](data))
+    assert (type(attack), attack.eps) == (mla.FGSM, 0.1)
+
+
+def test_the_valid_call_of_feature_range_gives_the_columnwise_min_and_max(data):
+    low, high = mla.feature_range(**VALID["feature_range"](data))
+    np.testing.assert_array_equal(low, data.X_train.min(axis=0))
+    np.testing.assert_array_equal(high, data.X_train.max(axis=0))
+
+
+def test_the_valid_call_of_sample_outcomes_gives_the_robustness_audits_per_sample_outcomes(data):
+    """The tiny net labels its own inputs, so every sample is right clean; FGSM is deterministic."""
+    clean, robust = mla.sample_outcomes(**VALID["sample_outcomes"](data))
+    audited = mla.robustness(**_robustness(data))
+    assert clean.shape == robust.shape == (40,) and clean.all()
+    assert robust.mean() == audited.robust_accuracy.value
+    assert audited.robust_accuracy.value < 1.0  # the comparison is not of two all-true arrays
 
 
 # --------------------------------------------------------------------------- the cases

@@ -192,3 +192,86 @@ def test_gate_policies_compare_the_side_of_the_interval_they_name(op, threshold,
 def test_gate_refuses_an_unknown_policy():
     with pytest.raises(ValueError, match="policy must be one of"):
         gate_passes(ESTIMATE, ">=", 0.5, "optimistic")
+
+
+def test_clopper_pearson_of_no_trials_is_the_whole_unit_interval():
+    assert clopper_pearson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_clopper_pearson_takes_95_percent_by_default():
+    assert clopper_pearson_interval(3, 12) == clopper_pearson_interval(3, 12, 0.95)
+    assert clopper_pearson_interval(3, 12) != clopper_pearson_interval(3, 12, 0.9)
+
+
+def test_wilson_of_no_trials_is_the_whole_unit_interval():
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_wilson_upper_bound_of_all_successes_is_exactly_one():
+    """Unclipped, the score bound of 9/9 at 95% rounds to 1.0000000000000002."""
+    assert wilson_interval(9, 9)[1] == 1.0
+
+
+def test_intervals_refuse_negative_successes():
+    with pytest.raises(ValueError, match=r"^need 0 <= successes <= n, got successes=-1, n=5$"):
+        wilson_interval(-1, 5)
+
+
+def test_proportion_records_its_counts_and_takes_95_percent_wilson_by_default():
+    estimate = proportion(3, 10)
+    assert (estimate.counts, estimate.confidence, estimate.method) == ((3, 10), 0.95, "wilson")
+
+
+def test_proportion_of_no_trials_is_zero_over_the_whole_unit_interval():
+    estimate = proportion(0, 0)
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.0, 0.0, 1.0, 0)
+
+
+def test_gate_refuses_an_unknown_comparison_naming_it():
+    with pytest.raises(ValueError, match=r"^op must be '>=' or '<=', got '=='$"):
+        gate_passes(ESTIMATE, "==", 0.5, "estimate")
+
+
+def test_paired_difference_of_no_units_is_zero_over_minus_one_one():
+    estimate = paired_difference(0, 0, 0, 0, confidence=0.9)
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.0, -1.0, 1.0, 0)
+    assert (estimate.method, estimate.confidence, estimate.counts) == ("newcombe-paired", 0.9, (0, 0, 0, 0))
+
+
+def test_paired_difference_of_one_unit_is_measured():
+    assert paired_difference(0, 1, 0, 0).value == 1.0
+
+
+def test_paired_difference_records_its_counts_method_and_confidence():
+    estimate = paired_difference(30, 15, 5, 50, confidence=0.9)
+    assert (estimate.method, estimate.confidence, estimate.counts) == ("newcombe-paired", 0.9, (30, 15, 5, 50))
+
+
+def _newcombe_paired_by_hand(both, only_first, only_second, neither, confidence):
+    """Newcombe (1998) method 10 written out, on statsmodels' Wilson intervals of the two margins."""
+    import math
+
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = both + only_first + only_second + neither
+    p1, p2 = (both + only_first) / n, (both + only_second) / n
+    l1, u1 = proportion_confint(both + only_first, n, alpha=1 - confidence, method="wilson")
+    l2, u2 = proportion_confint(both + only_second, n, alpha=1 - confidence, method="wilson")
+    margins = (both + only_first) * (only_second + neither) * (both + only_second) * (only_first + neither)
+    phi = (both * neither - only_first * only_second) / math.sqrt(margins) if margins else 0.0
+    d_low = math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    d_high = math.sqrt((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2)
+    return p1 - p2 - d_low, p1 - p2 + d_high
+
+
+@pytest.mark.parametrize("cells", [(30, 15, 5, 50), (3, 0, 2, 0), (10, 2, 9, 4)])
+@pytest.mark.parametrize("confidence", [0.8, 0.95])
+def test_paired_difference_follows_newcombes_method_10_written_out(cells, confidence):
+    """(3, 0, 2, 0) has a zero margin: no correlation is estimated (phi = 0)."""
+    estimate = paired_difference(*cells, confidence=confidence)
+    assert (estimate.low, estimate.high) == pytest.approx(_newcombe_paired_by_hand(*cells, confidence), abs=1e-12)
+
+
+def test_paired_difference_refuses_negative_counts_naming_them():
+    with pytest.raises(ValueError, match=r"^paired counts must be non-negative, got \(-1, 0, 0, 0\)$"):
+        paired_difference(-1, 0, 0, 0)

@@ -1,13 +1,17 @@
 """The run's verdict and summary counts, decided from records and run facts directly (no pytest run).
 
 ``tests/test_verdict.py`` drives whole runs through pytester; these cases pin each
-rule of :func:`pytest_mlaudit.verdict.summarize` and :class:`RunFacts` on hand-built
-inputs, so that a change to one rule fails a named test within milliseconds.
+rule of :func:`pytest_mlaudit.verdict.summarize`, :class:`RunFacts` and the terminal
+summary's lines on hand-built inputs, so that a change to one rule fails a named test
+within milliseconds.
 """
+
+from types import SimpleNamespace
 
 import pytest
 
 from pytest_mlaudit.records import AuditRecord, Check, Gate
+from pytest_mlaudit.report.terminal import summary_lines
 from pytest_mlaudit.verdict import RunFacts, summarize
 
 
@@ -142,3 +146,116 @@ def test_run_facts_round_trip_through_a_dict_and_ignore_unknown_keys():
     assert RunFacts.from_dict(facts.to_dict()) == facts
     assert RunFacts.from_dict({"exit_status": 3, "future_field": 1}) == RunFacts(exit_status=3)
     assert RunFacts.from_dict(None) == RunFacts()
+
+
+# --------------------------------------------------------------------------- the terminal summary
+
+
+def test_the_terminal_shows_each_gate_with_its_value_interval_threshold_and_policy():
+    lines = list(summary_lines([record(gate(True), gate(False, metric="precision"))]))
+    assert lines[:2] == [("PASS t.py::test_a recall = 0.8500 [0.6000, 0.9000] >= 0.8 (estimate)", False),
+                         ("FAIL t.py::test_a precision = 0.7000 [0.6000, 0.9000] >= 0.8 (estimate)", True)]
+
+
+def test_the_terminal_names_the_failed_checks_of_a_suspect_audit():
+    (line, failed), _ = summary_lines([record(gate(True), suspect=True)])
+    assert line == "PASS SUSPECT (deterministic) t.py::test_a recall = 0.8500 [0.6000, 0.9000] >= 0.8 (estimate)"
+    assert failed is False
+
+
+def test_the_terminal_shows_no_line_for_an_audit_its_test_caught_and_counts_it_in_the_verdict():
+    lines = list(summary_lines([record(gate(False), handled=True)]))
+    assert lines == [("mlaudit verdict PASS; 1 audit failure(s) caught by their own tests, not counted", False)]
+
+
+def test_the_terminal_verdict_line_gives_the_reasons_of_a_failure():
+    *_, last = summary_lines([record(gate(False)), record(outcome="error")])
+    assert last == ("mlaudit verdict FAIL: 1 gate(s) missed; 1 audit(s) errored", True)
+
+
+def test_the_terminal_shows_ten_errored_audits_and_counts_the_rest_naming_the_reports():
+    errors = [record(outcome="error", nodeid=f"t.py::test_{i}") for i in range(12)]
+    lines = list(summary_lines(errors, reports_written=("html", "json")))
+    assert lines[:10] == [(f"ERROR t.py::test_{i} a: boom", True) for i in range(10)]
+    assert lines[10] == ("... and 2 more audits that errored (all are in the html and json report)", True)
+    assert len(lines) == 12
+
+
+def test_the_terminal_count_of_further_errors_names_no_report_when_none_was_written():
+    lines = list(summary_lines([record(outcome="error") for _ in range(11)]))
+    assert lines[10] == ("... and 1 more audits that errored", True)
+
+
+def test_the_terminal_shows_the_first_ten_tests_that_failed_outside_their_audits():
+    failed = [{"nodeid": f"t.py::test_{i}", "when": "call", "message": "assert 0"} for i in range(11)]
+    lines = list(summary_lines([record(gate(True))], RunFacts(failed_tests=failed)))
+    outside = [line for line in lines if line[0].startswith("FAILED")]
+    assert outside == [(f"FAILED outside its audits: t.py::test_{i} (call): assert 0", True) for i in range(10)]
+    assert lines[-1] == ("mlaudit verdict FAIL: 11 test(s) failed outside their audits", True)
+
+
+def change(nodeid: str, paired: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(nodeid=nodeid, audit="a", paired=paired, message=lambda tolerance: f"dropped (tol {tolerance:g})")
+
+
+def comparison(**fields) -> SimpleNamespace:
+    defaults = dict(warnings=[], regressions=[], changes=[], tolerance=0.01, matched=2, policy="upper", new=[],
+                    vanished=[], not_run=0, baseline=SimpleNamespace(path="base.json"))
+    return SimpleNamespace(**{**defaults, **fields})
+
+
+def test_the_terminal_baseline_lines_give_warnings_regressions_then_the_count():
+    regressed = change("t.py::test_a")
+    lines = list(summary_lines([], comparison=comparison(
+        warnings=["seed differs"], regressions=[regressed], changes=[regressed, change("t.py::test_b", paired=False)],
+        new=["x"], not_run=3)))
+    assert lines[:3] == [
+        ("mlaudit baseline warning: seed differs", True),
+        ("REGRESSED t.py::test_a a: dropped (tol 0.01)", True),
+        ("mlaudit baseline base.json: 2 metric(s) of 2 audit(s) compared (1 paired), 1 regression(s) (policy upper, "
+         "tolerance 0.01), 1 new audit(s), 0 vanished, 3 of tests not run here", True),
+    ]
+
+
+def test_the_terminal_baseline_count_line_is_not_a_failure_without_regressions_or_vanished_audits():
+    lines = list(summary_lines([], comparison=comparison()))
+    assert lines[0] == ("mlaudit baseline base.json: 0 metric(s) of 2 audit(s) compared (0 paired), 0 regression(s) "
+                        "(policy upper, tolerance 0.01), 0 new audit(s), 0 vanished", False)
+
+
+def test_the_terminal_shows_ten_regressions_and_vanished_audits_and_counts_the_rest():
+    regressions = [change(f"t.py::test_{i}") for i in range(11)]
+    vanished = [(f"t.py::test_v{i}", "a") for i in range(11)]
+    lines = list(summary_lines([], comparison=comparison(regressions=regressions, changes=regressions,
+                                                          vanished=vanished)))
+    assert lines[10] == ("... and 1 more regressions", True)
+    assert lines[11][0].endswith("11 regression(s) (policy upper, tolerance 0.01), 0 new audit(s), 11 vanished")
+    assert lines[12:22] == [(f"VANISHED t.py::test_v{i} a: in the baseline, not measured in this run", True)
+                            for i in range(10)]
+    assert lines[22][0].startswith("mlaudit verdict")
+
+
+def test_an_audit_failed_with_every_gate_met_fails_the_run_with_its_reason():
+    summary = summarize([record(gate(True), outcome="failed")])
+    assert summary["verdict"] == "FAIL"
+    assert summary["reasons"] == ["1 audit(s) failed with every gate met (a regression against the baseline, or a "
+                                  "mandatory check)"]
+
+
+def test_the_terminal_lists_every_failed_check_of_a_suspect_audit():
+    suspect = record(gate(True), suspect=True)
+    suspect.checks.append(Check("finite outputs", False, ""))
+    (line, _), _ = summary_lines([suspect])
+    assert line.startswith("PASS SUSPECT (deterministic, finite outputs) t.py::test_a")
+
+
+def test_the_terminal_shows_exactly_ten_errored_audits_without_a_count_line():
+    lines = list(summary_lines([record(outcome="error", nodeid=f"t.py::test_{i}") for i in range(10)]))
+    assert [line for line, _ in lines if line.startswith("...")] == []
+    assert len(lines) == 11
+
+
+def test_the_terminal_shows_exactly_ten_regressions_without_a_count_line():
+    regressions = [change(f"t.py::test_{i}") for i in range(10)]
+    lines = list(summary_lines([], comparison=comparison(regressions=regressions, changes=regressions)))
+    assert [line for line, _ in lines if line.startswith("...")] == []
