@@ -24,6 +24,7 @@ from typing import Any
 
 from ..validation import flag, positive_int
 from .geometry import budget, direction, norm_label, norm_name, project, random_in_ball
+from .protocol import target_classes
 
 MOMENTUM = 0.75
 RHO = 0.75
@@ -125,8 +126,7 @@ class APGD:
         n_classes = clean_logits.shape[1]
         self._check_classes(n_classes)
         if self.targeted:
-            ranking = clean_logits.argsort(dim=1)
-            targets = [ranking[:, -rank] for rank in range(2, 2 + min(self.n_target_classes, n_classes - 1))]
+            targets = target_classes(clean_logits, self.n_target_classes)
         else:
             targets = [None]
         best = x.clone()

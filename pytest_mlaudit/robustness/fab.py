@@ -36,6 +36,7 @@ from typing import Any
 
 from ..validation import flag, positive_int, positive_number
 from .geometry import budget, norm_label, norm_name, perturbation_size
+from .protocol import target_classes
 
 ALPHA_MAX = 0.1
 ETA = 1.05
@@ -150,8 +151,7 @@ class FAB:
         n_classes = clean_logits.shape[1]
         if n_classes < 2:
             raise ValueError(f"FAB needs a model with at least 2 classes, the model has {n_classes}")
-        ranking = clean_logits.argsort(dim=1)
-        targets = [ranking[:, -rank] for rank in range(2, 2 + min(self.n_target_classes, n_classes - 1))]
+        targets = target_classes(clean_logits, self.n_target_classes)
         low, high = (torch.broadcast_to(torch.as_tensor(bound, dtype=x.dtype, device=x.device), x.shape)
                      for bound in clip)
         result = x.clone()

@@ -60,3 +60,10 @@ def run_attack(attack: Any, classifier: Any, x: Any, y: Any, clip: tuple[Any, An
     if bool((x_adv < low - 1e-5).any() or (x_adv > high + 1e-5).any()):
         raise ValueError(f"attack {type(attack).__name__} produced examples outside the input domain clip")
     return x_adv.detach()
+
+
+def target_classes(clean_logits: Any, count: int) -> list[Any]:
+    """The classes targeted attacks aim at, as AutoAttack picks them: for each sample, the
+    second most likely class on the clean input, then the third, ``count`` of them at most."""
+    ranking = clean_logits.argsort(dim=1)
+    return [ranking[:, -rank] for rank in range(2, 2 + min(count, clean_logits.shape[1] - 1))]
