@@ -43,6 +43,7 @@ ETA = 1.05
 BETA = 0.9
 FINAL_SEARCH_STEPS = 3
 SMALLEST_STEP = 1e-8  # the floor on |d_k| and |d_0| in the bias towards the original
+TARGET_BATCH_ROWS = 1024  # rows of the batched runs towards several targets, when the batch is smaller
 
 
 def logit_gap_and_gradient(classifier: Any, x: Any, y: Any, target: Any) -> tuple[Any, Any]:
@@ -156,18 +157,33 @@ class FAB:
                      for bound in clip)
         result = x.clone()
         remaining = (clean_logits.argmax(1) == y).nonzero().squeeze(1)
-        for target in targets:
-            for restart in range(self.restarts):
+        for restart in range(self.restarts):
+            first = 0
+            while first < len(targets):
                 if len(remaining) == 0:
                     return result.detach()
-                xs, ys, box = x[remaining], y[remaining], (low[remaining], high[remaining])
+                # The runs from the unperturbed point towards several targets go in one batch: after
+                # APGD few samples remain, and one batch of (targets x samples) costs far less than
+                # a batch per target. Rows stay below max(len(x), TARGET_BATCH_ROWS).
+                count = max(1, min(len(targets) - first, max(len(x), TARGET_BATCH_ROWS) // len(remaining)))
+                if restart > 0:
+                    count = 1  # random starts are drawn one target at a time
+                chosen = targets[first:first + count]
+                first += count
+                xs, ys = x[remaining].repeat(count, *[1] * (x.dim() - 1)), y[remaining].repeat(count)
+                box = tuple(bound[remaining].repeat(count, *[1] * (x.dim() - 1)) for bound in (low, high))
                 start = xs if restart == 0 else self._random_start(xs, box, generator)
-                x_adv = self._run(classifier, xs, ys, target[remaining], box, start)
+                x_adv = self._run(classifier, xs, ys, torch.cat([target[remaining] for target in chosen]), box, start)
                 with torch.no_grad():
                     wrong = classifier.logits(x_adv).argmax(1) != ys
-                broken = wrong & (perturbation_size(x_adv - xs, self.norm) <= self.eps)
-                result[remaining[broken]] = x_adv[broken]
-                remaining = remaining[~broken]
+                broken = (wrong & (perturbation_size(x_adv - xs, self.norm) <= self.eps)).view(count, -1)
+                # each sample keeps the example of the first target that broke it, as a sequential run would
+                taken = torch.zeros(len(remaining), dtype=torch.bool, device=x.device)
+                for position in range(count):
+                    newly = broken[position] & ~taken
+                    result[remaining[newly]] = x_adv.view(count, len(remaining), *x.shape[1:])[position][newly]
+                    taken |= newly
+                remaining = remaining[~taken]
         return result.detach()
 
     def _random_start(self, x: Any, box: tuple[Any, Any], generator: Any) -> Any:
