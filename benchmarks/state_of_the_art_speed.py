@@ -147,6 +147,8 @@ def run_art_stages(model, matched, estimator, X, y):
     robust = estimator.predict(x).argmax(1) == y.numpy()
     broken = []
     for name, attacks in matched:
+        if attacks is None:
+            continue  # a stage ART has no attack for (printed as unmatched)
         before = int(robust.sum())
         for attack, rank in attacks or []:
             if not robust.any():
@@ -157,8 +159,19 @@ def run_art_stages(model, matched, estimator, X, y):
     return round(accuracy(model, x, y), 3), broken
 
 
+class MatchedAutoAttack(mla.AutoAttack):
+    """Our AutoAttack without the stages ART has no attack for (FAB-T): the equal-work comparison."""
+
+    def stages(self, n_classes, input_shape):
+        return [stage for stage in super().stages(n_classes, input_shape) if stage.name not in UNMATCHED_STAGES]
+
+
+UNMATCHED_STAGES = ("FAB-T", "FAB")
+
+
 def autoattack(model, X, y, args):
     ours = mla.AutoAttack(eps=EPS, n_iter=args.iters, square_queries=args.queries)
+    matched_ours = MatchedAutoAttack(eps=EPS, n_iter=args.iters, square_queries=args.queries)
     tiny = mla.AutoAttack(eps=EPS, n_iter=2, square_queries=2)
     stages = ours.stages(10, tuple(X.shape[1:]))
     estimator = art_estimator(model, tuple(X.shape[1:]))
@@ -180,13 +193,16 @@ def autoattack(model, X, y, args):
         print(f"  stage {name:8s} ours: {described}\n  {'':14s} ART:  {theirs}")
     print(f"  ART's default AutoAttack list (not timed, other work): {ART_DEFAULT_AUTOATTACK}")
     results = interleaved(
-        {"ours AutoAttack": lambda: run_ours(ours, X, y),
-         "ART AutoAttack stages": lambda: run_art_stages(model, matched, estimator, X, y)},
+        {"ours, the stages ART matches": lambda: run_ours(matched_ours, X, y),
+         "ART AutoAttack stages": lambda: run_art_stages(model, matched, estimator, X, y),
+         "ours AutoAttack (+ FAB-T)": lambda: run_ours(ours, X, y)},
         args.repeats,
-        warm_ups={"ours AutoAttack": lambda: run_ours(tiny, X[:2], y[:2]),
-                  "ART AutoAttack stages": lambda: run_art_stages(model, tiny_matched, estimator, X[:2], y[:2])})
-    report(f"AutoAttack standard, {args.iters} APGD iterations, {args.queries} Square queries", results,
-           "ours AutoAttack", ">= 3x faster than ART, robust accuracy no higher")
+        warm_ups={"ours, the stages ART matches": lambda: run_ours(tiny, X[:2], y[:2]),
+                  "ART AutoAttack stages": lambda: run_art_stages(model, tiny_matched, estimator, X[:2], y[:2]),
+                  "ours AutoAttack (+ FAB-T)": lambda: run_ours(tiny, X[:2], y[:2])})
+    report(f"AutoAttack standard, {args.iters} APGD iterations, {args.queries} Square queries; equal work: ours "
+           "without FAB-T against ART's matching stages; ours with FAB-T does more", results,
+           "ours, the stages ART matches", ">= 3x faster than ART at equal work, robust accuracy no higher")
 
 
 def _art_settings(attack) -> str:
