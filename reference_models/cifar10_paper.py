@@ -20,8 +20,9 @@ each image (:func:`paper_clamp`). The adversarial *training* follows the paper's
 procedure, clamp included, since that is what produced its numbers.
 
 **Training speed.** Training only runs under bf16 autocast with channels-last memory
-(:class:`~reference_models.training.Speed`): 2.9x faster per step than float32 here,
-with the same loss curve (``benchmarks/cifar10_bf16_check.py``). Every evaluation and
+(:class:`~reference_models.training.Speed`), with the same loss curve as float32
+(``benchmarks/cifar10_bf16_check.py``): 2.9x faster per step on a CPU with AVX512, 16x
+slower on one with AVX2 only, which emulates bf16 (docs/cifar10_reproduction.md). Every evaluation and
 attack runs in float32. One torch thread by default: on the shared 2-core machine,
 busy with other test runs, two threads ran a step 4x slower than one.
 
