@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import flag, positive_int
-from .geometry import budget, direction, norm_label, norm_name, project, random_in_ball
+from .geometry import budget, direction, norm_label, norm_name, project, random_in_ball, seeded_generator
 from .protocol import target_classes
 
 MOMENTUM = 0.75
@@ -119,8 +119,7 @@ class APGD:
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         with torch.no_grad():
             clean_logits = classifier.logits(x)
         n_classes = clean_logits.shape[1]

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..dependencies import load
 from ..validation import positive_int, positive_number
-from .geometry import budget, first_misclassified, norm_label, norm_name, perturbation_size
+from .geometry import budget, first_misclassified, norm_label, norm_name, perturbation_size, seeded_generator
 
 
 def art_estimator(classifier: Any, x: Any, clip: tuple[Any, Any]) -> Any:
@@ -260,8 +260,7 @@ class HopSkipJump:
         """
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         low, high = clip
 
         def draw(points):

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..adapters import as_classifier, describe_model
 from ..validation import flag, positive_int
-from .geometry import budget, direction, first_misclassified, norm_label, norm_name, project, random_in_ball
+from .geometry import budget, direction, first_misclassified, norm_label, norm_name, project, random_in_ball, seeded_generator
 from .protocol import at_eps, describe_attack, run_attack
 
 
@@ -96,8 +96,7 @@ class PGD:
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         best = x.clone()
         remaining = torch.arange(len(x), device=x.device)
         for restart in range(self.restarts):
@@ -193,8 +192,7 @@ class RandomNoise:
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         low, high = clip
 
         def draw(points):

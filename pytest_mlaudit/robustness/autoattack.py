@@ -32,7 +32,7 @@ from ..validation import positive_int
 from .apgd import APGD
 from .art_attacks import Square
 from .fab import FAB
-from .geometry import budget, norm_label, norm_name
+from .geometry import budget, norm_label, norm_name, seeded_generator
 from .protocol import run_attack
 from .square import SquareLinf
 
@@ -114,8 +114,7 @@ class AutoAttack:
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         with torch.inference_mode():
             clean_logits = classifier.logits(x)
         best = x.clone()

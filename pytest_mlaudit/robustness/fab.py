@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import flag, positive_int, positive_number
-from .geometry import budget, norm_label, norm_name, perturbation_size
+from .geometry import budget, norm_label, norm_name, perturbation_size, seeded_generator
 from .protocol import target_classes
 
 ALPHA_MAX = 0.1
@@ -145,8 +145,7 @@ class FAB:
     def generate(self, classifier: Any, x: Any, y: Any, clip: tuple[Any, Any], generator: Any = None) -> Any:
         import torch
 
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         with torch.no_grad():
             clean_logits = classifier.logits(x)
         n_classes = clean_logits.shape[1]

@@ -95,3 +95,10 @@ def first_misclassified(classifier: Any, x: Any, y: Any, draws: int, draw: Any) 
         result[remaining[wrong]] = candidate[wrong]
         remaining = remaining[~wrong]
     return result
+
+
+def seeded_generator(generator: Any = None) -> Any:
+    """The attack's random generator: the audit's, or one seeded 0 when an attack is called on its own."""
+    import torch
+
+    return torch.Generator().manual_seed(0) if generator is None else generator

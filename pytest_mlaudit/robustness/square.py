@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..validation import positive_int, positive_number
-from .geometry import budget
+from .geometry import budget, seeded_generator
 
 # fractions of the query budget (in 1/10,000) after which the patch area is halved again
 SCHEDULE = (10, 50, 200, 500, 1000, 2000, 4000, 6000, 8000)
@@ -62,8 +62,7 @@ class SquareLinf:
 
         if x.dim() != 4:
             raise ValueError(f"Square attacks images of shape (batch, channels, height, width); got {tuple(x.shape)}")
-        if generator is None:
-            generator = torch.Generator().manual_seed(0)
+        generator = seeded_generator(generator)
         low, high = clip
         n, channels, height, width = x.shape
 
